@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+export const bedrockConfigSchema = z
+  .object({
+    type: z.literal('bedrock'),
+    region: z.string().min(1, 'required, e.g. "us-east-1"'),
+    /** Override for tests, the simulator or a VPC endpoint. Default: the SDK's regional endpoint. */
+    endpoint: z.url().optional(),
+    /** Static credentials (from ${ENV}); omit to use the default AWS credential chain. */
+    credentials: z
+      .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() })
+      .strict()
+      .optional(),
+    /** Client model name → Bedrock model id (or inference profile id). */
+    models: z.record(z.string(), z.string().min(1)).default({}),
+    /** Place a cachePoint after the stored history so later turns read it from the prompt cache. */
+    promptCache: z.boolean().default(true),
+    timeoutMs: z.number().int().positive().default(600_000),
+  })
+  .strict();
+export type BedrockConfig = z.infer<typeof bedrockConfigSchema>;

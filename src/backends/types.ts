@@ -1,0 +1,101 @@
+// The one interface every backend folder implements. Shared code (server, routing, metering,
+// sessions) only ever sees these types; it never tests a backend's name or type.
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+export type BackendKind = 'stateless' | 'stateful';
+
+/** Token usage normalised across providers. `input` excludes cache reads and writes, so that
+ * cost = input·pIn + cacheRead·pCacheRead + cacheWrite·pCacheWrite + output·pOut holds everywhere. */
+export interface Usage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  /** Part of `output` spent on reasoning (already counted in `output`). */
+  reasoning: number;
+}
+
+export const emptyUsage = (): Usage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+
+/** An OpenAI chat body as the client sent it, parsed once by the server. Fields the gateway does
+ * not read are passed through untouched. https://platform.openai.com/docs/api-reference/chat/create */
+export type ChatBody = Record<string, unknown> & { model: string; messages: ChatMessage[]; stream?: boolean };
+export type ChatMessage = Record<string, unknown> & { role: string };
+
+export interface CallContext {
+  requestId: string;
+  tenant: string;
+  /** Aborted when the client disconnects or a gateway timeout fires: backends must pass it to the SDK. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export interface ChatCall {
+  body: ChatBody;
+  /** The model name the backend should resolve (the client's, or the route's rewrite). */
+  model: string;
+  stream: boolean;
+  /** The client asked for the usage chunk (`stream_options.include_usage`); usage is always collected. */
+  clientWantsStreamUsage: boolean;
+  /** Stateful path: the first `historyLength` messages are stored history; a prompt-cache point
+   * belongs right after them. Undefined on the stateless path. */
+  historyLength?: number;
+}
+
+/** One SSE `data:` payload of a chat stream. `json` is what goes on the wire; `value` is the parsed
+ * chunk when the backend already has it (translated streams), so nothing parses twice. */
+export interface StreamChunk {
+  json: string;
+  value?: Record<string, unknown>;
+}
+
+interface ResultBase {
+  status: number;
+  /** Upstream headers worth showing the client (request ids, rate-limit state). */
+  headers: Record<string, string>;
+  /** The model that actually answered, as the upstream named it. */
+  model: string;
+}
+
+export interface JsonResult extends ResultBase {
+  type: 'json';
+  body: Record<string, unknown>;
+  usage: Usage | undefined;
+}
+
+export interface StreamResult extends ResultBase {
+  type: 'stream';
+  /** Chunks in order, without the `[DONE]` sentinel (the server writes it). Throws a GatewayError
+   * when the upstream fails mid-stream. The usage chunk is included only if the client asked. */
+  chunks: AsyncIterable<StreamChunk>;
+  /** Usage so far; final once `chunks` has ended (or failed, or been abandoned). */
+  usage(): Usage | undefined;
+}
+
+export type ChatResult = JsonResult | StreamResult;
+
+export interface EmbeddingsCall {
+  body: Record<string, unknown> & { model: string };
+  model: string;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly kind: BackendKind;
+  /** Client-facing model names this backend serves (for GET /v1/models). */
+  models(): string[];
+  chat(call: ChatCall, ctx: CallContext): Promise<ChatResult>;
+  embeddings?(call: EmbeddingsCall, ctx: CallContext): Promise<JsonResult>;
+  close?(): Promise<void>;
+}
+
+/** A backend folder exports one of these; `backends/registry.ts` lists them. */
+export interface BackendFactory<Schema extends z.ZodType = z.ZodType> {
+  /** The `type:` value in the config file. */
+  readonly type: string;
+  readonly kind: BackendKind;
+  /** zod schema of this backend's config block, including `type: z.literal(type)`. */
+  readonly configSchema: Schema;
+  create(options: { name: string; config: z.infer<Schema>; logger: Logger }): Backend;
+}
