@@ -83,6 +83,8 @@ export interface EmbeddingsCall {
 export interface Backend {
   readonly name: string;
   readonly kind: BackendKind;
+  /** OpenTelemetry `gen_ai.provider.name` (e.g. "azure.ai.openai", "aws.bedrock", "openai"). */
+  readonly provider: string;
   /** Client-facing model names this backend serves (for GET /v1/models). */
   models(): string[];
   chat(call: ChatCall, ctx: CallContext): Promise<ChatResult>;
