@@ -1,0 +1,61 @@
+// The Hono app: middleware order is request id → runtime snapshot → (for /v1) auth → body → route.
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Meter } from '../metering/meter.js';
+import type { Runtime } from '../runtime.js';
+import type { AppEnv } from './context.js';
+import { methodNotAllowed, onError, onNotFound } from './errors.js';
+import { gatewayAuth } from './middleware/auth.js';
+import { jsonBody } from './middleware/json-body.js';
+import { requestId } from './middleware/request-id.js';
+import { chatCompletions, type ChatRouteDeps } from './routes/chat.js';
+import { embeddings } from './routes/embeddings.js';
+import { registerModelRoutes } from './routes/models.js';
+
+export interface GatewayOptions {
+  /** The current runtime; read once per request, so a reload never changes a request midway. */
+  runtime: () => Runtime;
+  meter: Meter;
+  logger: Logger;
+  /** Readiness checks of long-lived dependencies (session store, ledger); name → ok. */
+  readiness?: () => Promise<Record<string, boolean>>;
+  openTurn?: ChatRouteDeps['openTurn'];
+  /** Extra routes (Responses API, sessions admin) registered after the core ones. */
+  extend?: (app: Hono<AppEnv>) => void;
+}
+
+export function createApp(options: GatewayOptions): Hono<AppEnv> {
+  if (typeof options.runtime !== 'function') throw new Error('createApp: `runtime` must be a function returning the current Runtime');
+  const app = new Hono<AppEnv>();
+  app.onError(onError);
+  app.notFound(onNotFound);
+  app.use('*', requestId({ logger: options.logger }));
+  app.use('*', async function runtimeSnapshot(c, next) {
+    c.set('runtime', options.runtime());
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const runtime = c.get('runtime');
+    const checks: Record<string, boolean> = { config: true, backends: runtime.backends.size > 0, ...(await options.readiness?.()) };
+    const ready = Object.values(checks).every(Boolean);
+    return c.json({ status: ready ? 'ready' : 'degraded', checks }, ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    const registry = options.meter.metrics.registry;
+    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });
+  });
+
+  app.use('/v1/*', gatewayAuth());
+  app.use('/v1/*', jsonBody({ limitBytes: () => options.runtime().config.server.bodyLimitBytes }));
+
+  const deps = { meter: options.meter, openTurn: options.openTurn };
+  app.post('/v1/chat/completions', chatCompletions(deps));
+  app.all('/v1/chat/completions', methodNotAllowed('POST'));
+  app.post('/v1/embeddings', embeddings(deps));
+  app.all('/v1/embeddings', methodNotAllowed('POST'));
+  registerModelRoutes(app);
+  options.extend?.(app);
+  return app;
+}

@@ -1,0 +1,130 @@
+// The shared path of every proxied request after its route handler has validated the body:
+// route it, call the backend, answer JSON or SSE, and meter it exactly once at its end.
+import type { Context } from 'hono';
+import type { Backend, CallContext, ChatResult, StreamChunk } from '../backends/types.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { Meter } from '../metering/meter.js';
+import type { RouteDecision } from '../routing/compile.js';
+import { requestFacts, type RequestFacts } from '../routing/facts.js';
+import type { AppEnv } from './context.js';
+import { RequestMeasure, type MeasureStart } from './measure.js';
+import { sseResponse } from './sse-response.js';
+
+export interface ExchangeDeps {
+  meter: Meter;
+}
+
+/** A stateful turn wraps the call: it may change what is sent, and commits only on success. */
+export interface Turn {
+  /** Messages to send upstream instead of the client's (history + new). */
+  messages?: unknown[];
+  historyLength?: number;
+  /** Called with the assistant's reply (JSON, or assembled from the stream) before the client sees the end. */
+  commit(result: { body?: Record<string, unknown>; chunks?: StreamChunk[] }): Promise<void>;
+  /** Always called once, after commit or failure. */
+  release(): Promise<void>;
+  /** True when commit needs the streamed chunks kept. */
+  readonly collectsChunks: boolean;
+}
+
+export interface ExchangeSpec {
+  operation: MeasureStart['operation'];
+  model: string;
+  stream: boolean;
+  facts: RequestFacts;
+  decision: RouteDecision;
+  backend: Backend;
+  /** Opens the session turn, when the route is stateful and the request names a session. */
+  turn?: (signal: AbortSignal) => Promise<Turn | undefined>;
+  call(backend: Backend, ctx: CallContext, turn: Turn | undefined): Promise<ChatResult>;
+}
+
+export function route(c: Context<AppEnv>, body: unknown): { facts: RequestFacts; decision: RouteDecision; backend: Backend } {
+  const runtime = c.get('runtime');
+  const facts = requestFacts({
+    method: c.req.method,
+    path: c.req.path,
+    headers: c.req.raw.headers,
+    tenant: c.get('tenant'),
+    body,
+    sessions: runtime.config.sessions,
+  });
+  const decision = runtime.router.decide(facts);
+  const backend = runtime.backends.get(decision.target.backend);
+  // Config validation guarantees the backend exists; this guards a programming error, not input.
+  if (!backend) throw new GatewayError({ status: 500, message: `Route "${decision.route}" names an unknown backend.`, code: 'misconfigured_route' });
+  c.header('x-stateroute-route', decision.route);
+  c.header('x-stateroute-rule', decision.rule);
+  return { facts, decision, backend };
+}
+
+const errorTypeOf = (err: unknown): string => (isGatewayError(err) ? (err.code ?? err.type) : 'internal_error');
+
+export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: ExchangeSpec): Promise<Response> {
+  const measure = new RequestMeasure(deps.meter, {
+    requestId: c.get('requestId'),
+    tenant: c.get('tenant'),
+    operation: spec.operation,
+    modelRequested: spec.model,
+    stream: spec.stream,
+    sessionId: spec.facts.sessionId,
+  });
+  measure.routed(spec.decision, spec.backend);
+
+  // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
+  const abort = new AbortController();
+  const clientSignal = c.req.raw.signal;
+  const onClientAbort = () => abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
+  if (clientSignal.aborted) onClientAbort();
+  else clientSignal.addEventListener('abort', onClientAbort, { once: true });
+  const ctx: CallContext = { requestId: c.get('requestId'), tenant: c.get('tenant'), signal: abort.signal, logger: c.get('logger') };
+
+  let turn: Turn | undefined;
+  let result: ChatResult | undefined;
+  try {
+    turn = await spec.turn?.(abort.signal);
+    measure.upstreamCalled();
+    result = await spec.call(spec.backend, ctx, turn);
+    measure.upstreamAnswered();
+    if (result.type === 'json') {
+      await turn?.commit({ body: result.body });
+      measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
+      return c.json(result.body, result.status as 200, result.headers);
+    }
+  } catch (err) {
+    measure.finish({
+      status: clientSignal.aborted ? 499 : isGatewayError(err) ? err.status : 500,
+      usage: result?.type === 'json' ? result.usage : undefined,
+      modelAnswered: result?.model,
+      errorType: errorTypeOf(err),
+    });
+    clientSignal.removeEventListener('abort', onClientAbort);
+    await turn?.release();
+    throw err;
+  }
+
+  const streamed = result;
+  const kept: StreamChunk[] | undefined = turn?.collectsChunks ? [] : undefined;
+  return sseResponse(
+    streamed,
+    streamed.headers,
+    {
+      onFirstChunk: () => measure.firstChunk(),
+      onWait: (ms) => measure.addUpstreamWait(ms),
+      onChunk: kept ? (chunk) => kept.push(chunk) : undefined,
+      beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
+      onEnd: (outcome) => {
+        clientSignal.removeEventListener('abort', onClientAbort);
+        const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
+        measure.finish({
+          status,
+          usage: streamed.usage(),
+          modelAnswered: streamed.model,
+          errorType: outcome.ok ? undefined : 'aborted' in outcome ? 'client_closed' : errorTypeOf(outcome.error),
+        });
+        void turn?.release();
+      },
+    },
+    () => onClientAbort(),
+  );
+}

@@ -1,0 +1,56 @@
+// Gateway keys: clients send `Authorization: Bearer <key>` (or `api-key: <key>`, as Azure clients do).
+// Keys are held only as SHA-256 digests and compared in constant time.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { GatewayError } from '../../errors.js';
+import type { Config } from '../../config/schema.js';
+import type { AppEnv } from '../context.js';
+
+export interface KeyEntry {
+  name: string;
+  tenant: string;
+  digest: Buffer;
+}
+
+export const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** Built once per config: plaintext keys are hashed here and dropped. */
+export function keyIndex(auth: Config['auth']): KeyEntry[] {
+  return auth.keys.map((k) => ({ name: k.name, tenant: k.tenant, digest: k.key ? sha256(k.key) : Buffer.from(k.sha256!, 'hex') }));
+}
+
+/** Scans every key with timingSafeEqual on equal-length digests, so timing reveals neither key nor position. */
+export function findKey(keys: KeyEntry[], presented: string): KeyEntry | undefined {
+  const digest = sha256(presented);
+  let found: KeyEntry | undefined;
+  for (const entry of keys) if (timingSafeEqual(entry.digest, digest) && !found) found = entry;
+  return found;
+}
+
+const unauthorized = (message: string) =>
+  new GatewayError({ status: 401, message, type: 'invalid_request_error', code: 'invalid_api_key', headers: { 'www-authenticate': 'Bearer' } });
+
+function presentedKey(authorization: string | undefined, apiKey: string | undefined): string | undefined {
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1];
+  }
+  return apiKey?.trim() || undefined;
+}
+
+/** Reads the key index from the request's runtime snapshot, so a config reload rotates keys without a restart. */
+export function gatewayAuth(): MiddlewareHandler<AppEnv> {
+  return async function gatewayAuthMiddleware(c, next) {
+    const runtime = c.get('runtime');
+    if (runtime.config.auth.mode === 'none') {
+      c.set('tenant', 'anonymous');
+      return next();
+    }
+    const key = presentedKey(c.req.header('authorization'), c.req.header('api-key'));
+    if (!key) throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");
+    const entry = findKey(runtime.keys, key);
+    if (!entry) throw unauthorized('Incorrect API key provided.');
+    c.set('tenant', entry.tenant);
+    await next();
+  };
+}

@@ -1,0 +1,42 @@
+// POST /v1/chat/completions — https://platform.openai.com/docs/api-reference/chat/create
+import type { Handler } from 'hono';
+import type { AppEnv } from '../context.js';
+import { exchange, route, type ExchangeDeps, type Turn } from '../exchange.js';
+import { chatBody, wantsStreamUsage } from '../validate.js';
+
+export interface ChatRouteDeps extends ExchangeDeps {
+  /** Opens a session turn for stateful routes (undefined: sessions not wired). */
+  openTurn?: (input: { tenant: string; sessionId: string; messages: unknown[]; signal: AbortSignal; stream: boolean; c: Parameters<Handler<AppEnv>>[0] }) => Promise<Turn>;
+}
+
+export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
+  return async function chatCompletionsHandler(c) {
+    const body = chatBody(c.get('body'));
+    const { facts, decision, backend } = route(c, body);
+    const stream = body.stream === true;
+    const sessionId = decision.kind === 'stateful' ? facts.sessionId : undefined;
+    return exchange(c, deps, {
+      operation: 'chat',
+      model: body.model,
+      stream,
+      facts,
+      decision,
+      backend,
+      turn:
+        sessionId && deps.openTurn
+          ? (signal) => deps.openTurn!({ tenant: c.get('tenant'), sessionId, messages: body.messages, signal, stream, c })
+          : undefined,
+      call: (b, ctx, turn) =>
+        b.chat(
+          {
+            body: turn?.messages ? { ...body, messages: turn.messages as typeof body.messages } : body,
+            model: decision.target.model ?? body.model,
+            stream,
+            clientWantsStreamUsage: wantsStreamUsage(body),
+            historyLength: turn?.historyLength,
+          },
+          ctx,
+        ),
+    });
+  };
+}

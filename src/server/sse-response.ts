@@ -1,0 +1,75 @@
+// Turns a backend's chunk stream into the SSE response the OpenAI SDKs read: `data: <chunk>` events
+// and `data: [DONE]`. A failure after the first byte becomes an SSE error event (openai-node raises
+// it as an APIError), never a stream that just stops and looks complete.
+// https://platform.openai.com/docs/api-reference/chat-streaming
+import type { StreamChunk, StreamResult } from '../backends/types.js';
+import { toGatewayError, type GatewayError } from '../errors.js';
+
+const encoder = new TextEncoder();
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+export const SSE_HEADERS: Record<string, string> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+export interface StreamHooks {
+  /** Each chunk as it passes (session accumulation); keep it cheap. */
+  onChunk?(chunk: StreamChunk): void;
+  /** Runs after the last chunk and before `[DONE]`; a throw turns the end into an error event. */
+  beforeDone?(): Promise<void>;
+  /** Exactly once: 'ok', the error the client was sent, or 'aborted' when the client went away. */
+  onEnd(outcome: { ok: true } | { ok: false; error: GatewayError } | { ok: false; aborted: true }): void;
+  /** Time spent waiting for the upstream between chunks. */
+  onWait?(ms: number): void;
+  onFirstChunk?(): void;
+}
+
+export function sseResponse(result: StreamResult, headers: Record<string, string>, hooks: StreamHooks, abort: () => void): Response {
+  const iterator = result.chunks[Symbol.asyncIterator]();
+  let ended = false;
+  let first = true;
+  const end = (outcome: Parameters<StreamHooks['onEnd']>[0]) => {
+    if (ended) return;
+    ended = true;
+    hooks.onEnd(outcome);
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const t = performance.now();
+        const next = await iterator.next();
+        hooks.onWait?.(performance.now() - t);
+        if (next.done) {
+          await hooks.beforeDone?.();
+          controller.enqueue(DONE);
+          controller.close();
+          end({ ok: true });
+          return;
+        }
+        if (first) {
+          first = false;
+          hooks.onFirstChunk?.();
+        }
+        hooks.onChunk?.(next.value);
+        controller.enqueue(encoder.encode(`data: ${next.value.json}\n\n`));
+      } catch (err) {
+        if (ended) return;
+        const error = toGatewayError(err);
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(error.toJSON())}\n\n`));
+        controller.close();
+        end({ ok: false, error });
+      }
+    },
+    async cancel() {
+      // The client went away: stop the upstream at once; tokens produced so far are still metered.
+      abort();
+      end({ ok: false, aborted: true });
+      await iterator.return?.().catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+
+  return new Response(body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
+}

@@ -1,0 +1,81 @@
+// A scripted in-process backend for server tests: no network, exact control over chunks and failures.
+import type { Backend, ChatCall, ChatResult, StreamChunk, Usage } from '../../src/backends/types.js';
+import { GatewayError } from '../../src/errors.js';
+
+export interface FakeScript {
+  reply?: string;
+  usage?: Usage;
+  /** Throw this before answering. */
+  error?: GatewayError;
+  /** Stream: throw this after `failAfter` chunks. */
+  streamError?: GatewayError;
+  failAfter?: number;
+  /** Delay between chunks. */
+  chunkDelayMs?: number;
+}
+
+export class FakeBackend implements Backend {
+  readonly kind: 'stateless' | 'stateful';
+  readonly provider = 'fake';
+  calls: ChatCall[] = [];
+  aborted = 0;
+  script: FakeScript = {};
+
+  constructor(
+    readonly name: string,
+    kind: 'stateless' | 'stateful' = 'stateless',
+    private readonly modelNames: string[] = ['gpt-4o'],
+  ) {
+    this.kind = kind;
+  }
+
+  models(): string[] {
+    return this.modelNames;
+  }
+
+  async chat(call: ChatCall, ctx: { signal: AbortSignal }): Promise<ChatResult> {
+    this.calls.push(call);
+    const s = this.script;
+    if (s.error) throw s.error;
+    const reply = s.reply ?? 'Hello from fake.';
+    const usage: Usage = s.usage ?? { input: 10, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    const base = { id: 'chatcmpl-fake', created: 1, model: `${call.model}-fake` };
+    if (!call.stream) {
+      return {
+        type: 'json',
+        status: 200,
+        headers: { 'x-upstream': 'fake' },
+        model: base.model,
+        usage,
+        body: {
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop', logprobs: null }],
+          usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+        },
+      };
+    }
+    const words = reply.split(/(?<= )/);
+    let seen: Usage | undefined;
+    const self = this;
+    async function* chunks(): AsyncGenerator<StreamChunk> {
+      const mk = (value: Record<string, unknown>): StreamChunk => ({ json: JSON.stringify(value), value });
+      try {
+        yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+        for (let i = 0; i < words.length; i++) {
+          if (s.streamError && i === (s.failAfter ?? 0)) throw s.streamError;
+          if (s.chunkDelayMs) await new Promise((r) => setTimeout(r, s.chunkDelayMs));
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }] });
+        }
+        yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+        seen = usage;
+        if (call.clientWantsStreamUsage)
+          yield mk({ ...base, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
+      } finally {
+        if (ctx.signal.aborted) self.aborted++;
+      }
+    }
+    return { type: 'stream', status: 200, headers: {}, model: base.model, chunks: chunks(), usage: () => seen };
+  }
+}
