@@ -36,7 +36,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   interpolate(doc, env, (message, offset) => problems.push(`${message} (${file}:${lineOf(offset) ?? '?'})`));
   if (problems.length) throw new ConfigError(file, problems);
 
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) problems.push(describeIssue(issue, doc, file, lineOf));
   throw new ConfigError(file, problems);
@@ -75,13 +75,32 @@ function interpolate(doc: Document, env: Env, report: (message: string, offset?:
 function describeIssue(issue: z.core.$ZodIssue, doc: Document, file: string, lineOf: (o?: number) => number | undefined): string {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   const field = path.length ? path.join('.') : '(top level)';
-  // The nearest node that exists in the file: a missing field is reported at its parent.
-  let line: number | undefined;
-  for (let n = path.length; n >= 0 && line === undefined; n--) {
-    const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
-    if (node && (isScalar(node) || isMap(node) || isSeq(node))) line = lineOf(node.range?.[0]);
-  }
+  // An unknown field points at its own key; anything else at its value, or, when missing, at the
+  // key of the nearest enclosing field that the file has.
+  const target = issue.code === 'unrecognized_keys' && issue.keys[0] ? [...path, issue.keys[0]] : path;
+  let line = valueLine(doc, target, lineOf);
+  for (let n = target.length; line === undefined && n > 0; n--) line = keyLine(doc, target.slice(0, n), lineOf);
   return `${field}: ${messageFor(issue)} (${file}:${line ?? 1})`;
+}
+
+function valueLine(doc: Document, path: PropertyKey[], lineOf: (o?: number) => number | undefined): number | undefined {
+  const node = doc.getIn(path, true) as Node | undefined;
+  return node && isScalar(node) ? lineOf(node.range?.[0]) : undefined;
+}
+
+function keyLine(doc: Document, path: PropertyKey[], lineOf: (o?: number) => number | undefined): number | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last));
+    const key = pair?.key as Node | undefined;
+    return key ? lineOf(key.range?.[0]) : undefined;
+  }
+  if (isSeq(parent)) {
+    const item = parent.items[Number(last)] as Node | undefined;
+    return item ? lineOf(item.range?.[0]) : undefined;
+  }
+  return undefined;
 }
 
 function messageFor(issue: z.core.$ZodIssue): string {
