@@ -2,8 +2,8 @@
 // Sessions and stored documents share the cache (and so its byte budget).
 //
 // A session is one object: the message array, the parallel hash array and a few numbers. A commit
-// pushes onto both arrays and re-`set`s the same object with its new size, so the cost is the
-// appended messages' JSON, never the history's. Stored messages are copies, deep-frozen, so no
+// pushes onto both arrays and `set`s a new small entry around them with the new size (no
+// re-serialising), so the cost is the appended messages' JSON, never the history's. Stored messages are copies, deep-frozen, so no
 // caller can change history by mutating what `load` returned.
 import { LRUCache } from 'lru-cache';
 import type { ChatMessage } from '../backends/types.js';
@@ -71,8 +71,9 @@ export class MemorySessionStore implements SessionStore {
       updateAgeOnGet: true,
       // Every set passes `size`; this only guards against a set that forgets to.
       sizeCalculation: (entry) => entrySize(entry),
-      dispose: (entry) => {
-        if (typeof entry !== 'string') this.#sessions--;
+      dispose: (entry, _key, reason) => {
+        // 'set' is a commit replacing the entry with its successor: the session lives on.
+        if (typeof entry !== 'string' && reason !== 'set') this.#sessions--;
       },
     });
   }
@@ -100,23 +101,23 @@ export class MemorySessionStore implements SessionStore {
     if (bytes > this.#options.maxSessionBytes) throw sessionTooLarge(bytes, this.#options.maxSessionBytes);
 
     const now = this.#now();
-    const entry: SessionEntry = existing ?? { messages: [], hashes: [], turns: 0, createdAt: now, updatedAt: now, bytes: 0 };
+    const messages = existing?.messages ?? [];
+    const hashes = existing?.hashes ?? [];
     if (input.keep < length) {
-      entry.messages.length = input.keep;
-      entry.hashes.length = input.keep;
+      messages.length = input.keep;
+      hashes.length = input.keep;
     }
-    let previous = entry.hashes[input.keep - 1] ?? '';
+    let previous = hashes[input.keep - 1] ?? '';
     for (const json of added) {
       const message = deepFreeze(JSON.parse(json) as ChatMessage);
       previous = chainHash(previous, message);
-      entry.messages.push(message);
-      entry.hashes.push(previous);
+      messages.push(message);
+      hashes.push(previous);
     }
-    entry.turns++;
-    entry.updatedAt = now;
-    entry.bytes = bytes;
+    // A new (small) entry object around the same arrays: lru-cache re-accounts the size, and evicts
+    // for it, only when the value changes identity; re-setting the same object would keep the old size.
+    const entry: SessionEntry = { messages, hashes, turns: (existing?.turns ?? 0) + 1, createdAt: existing?.createdAt ?? now, updatedAt: now, bytes };
     if (!existing) this.#sessions++;
-    // Same object, new size: lru-cache re-accounts the size and restarts the TTL without a dispose.
     this.#cache.set(k, entry, { size: entrySize(entry) });
     return meta(entry);
   }
