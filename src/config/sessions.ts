@@ -1,10 +1,17 @@
 import { z } from 'zod';
 
+const MiB = 1024 * 1024;
+
+/** Bytes the memory store counts per session on top of its messages (arrays, numbers, key). */
+export const MEMORY_ENTRY_OVERHEAD_BYTES = 256;
+
 const memoryStore = z
   .object({
     type: z.literal('memory'),
+    /** Entries kept (sessions and stored Responses-API documents); the least recently used go first. */
     maxSessions: z.number().int().positive().default(10_000),
-    maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+    /** Bytes kept (stored JSON of messages + their hashes, plus documents); LRU eviction past it. */
+    maxBytes: z.number().int().positive().default(256 * MiB),
   })
   .strict();
 
@@ -12,7 +19,13 @@ const redisStore = z
   .object({
     type: z.literal('redis'),
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-    keyPrefix: z.string().default('stateroute:'),
+    keyPrefix: z
+      .string()
+      .regex(/^[^{}]*$/, 'must not contain "{" or "}" (Redis Cluster hash tags)')
+      .default('stateroute:'),
+    /** A command that has no answer after this long fails with 503, so a dead Redis never hangs a turn. */
+    commandTimeoutMs: z.number().int().positive().default(1_000),
+    connectTimeoutMs: z.number().int().positive().default(2_000),
   })
   .strict();
 
@@ -22,8 +35,13 @@ export const sessionsSchema = z
     header: z.string().default('x-session-id'),
     /** Body field (dotted path) that may carry the session id, e.g. "metadata.session_id". */
     bodyField: z.string().optional(),
+    /** A session expires this long after it was last loaded or written. */
     ttlSeconds: z.number().int().positive().default(24 * 3600),
-    store: z.discriminatedUnion('type', [memoryStore, redisStore]).default({ type: 'memory', maxSessions: 10_000, maxBytes: 256 * 1024 * 1024 }),
+    /** A commit that would make one session's stored history larger than this fails with 413. */
+    maxSessionBytes: z.number().int().positive().default(8 * MiB),
+    store: z
+      .discriminatedUnion('type', [memoryStore, redisStore])
+      .default({ type: 'memory', maxSessions: 10_000, maxBytes: 256 * MiB }),
     lock: z
       .object({
         /** Turns queued behind a running one before the next gets 409. */
@@ -35,5 +53,15 @@ export const sessionsSchema = z
       .strict()
       .default({ maxQueue: 8, waitMs: 30_000, ttlMs: 120_000 }),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const least = cfg.maxSessionBytes + MEMORY_ENTRY_OVERHEAD_BYTES;
+    if (cfg.store.type === 'memory' && cfg.store.maxBytes < least)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'maxBytes'],
+        message: `must be at least maxSessionBytes + ${MEMORY_ENTRY_OVERHEAD_BYTES} (${least}), or a full session could never be stored; lower maxSessionBytes or raise maxBytes`,
+      });
+  });
 export type SessionsConfig = z.infer<typeof sessionsSchema>;
+export type SessionStoreConfig = SessionsConfig['store'];
