@@ -75,7 +75,7 @@ const bodyMatch = z.union([
     .superRefine((b, ctx) => exactlyOne(b, ['present', 'equals', 'in', 'regex'], ctx, 'body matcher', true)),
 ]);
 
-const oneOrMore = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const oneOrMore = z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'give at least one value')]);
 
 const modelMatch = z.union([
   z.string().min(1).superRefine((m, ctx) => {
@@ -92,7 +92,7 @@ export const matcherSchema = z
     /** String: exact path. */
     path: pathMatch.optional(),
     /** Case-insensitive; a list means any of them. */
-    method: z.union([methodName, z.array(methodName).min(1)]).optional(),
+    method: z.union([methodName, z.array(methodName).min(1, 'give at least one method')]).optional(),
     /** String: the header is present. Names are case-insensitive. */
     header: headerMatch.optional(),
     /** String: the body field is present (not missing, not null). */
@@ -102,10 +102,10 @@ export const matcherSchema = z
     model: modelMatch.optional(),
     hasSession: z.boolean().optional(),
     get all(): z.ZodOptional<z.ZodArray<typeof matcherSchema>> {
-      return z.array(matcherSchema).min(1).optional();
+      return z.array(matcherSchema).min(1, 'give at least one matcher').optional();
     },
     get any(): z.ZodOptional<z.ZodArray<typeof matcherSchema>> {
-      return z.array(matcherSchema).min(1).optional();
+      return z.array(matcherSchema).min(1, 'give at least one matcher').optional();
     },
     get not(): z.ZodOptional<typeof matcherSchema> {
       return matcherSchema.optional();

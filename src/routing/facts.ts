@@ -1,8 +1,8 @@
 // The facts routing rules may test, read once from a request whose body the server has already
 // parsed. Pure and cheap: no I/O, no clock, the body is referenced, never copied or parsed again.
 
-/** Case-insensitive header lookup over either a fetch `Headers` or a record with lower-cased names
- * (node's `IncomingHttpHeaders`, a plain object in tests). */
+/** Case-insensitive header lookup over either a fetch `Headers` or a record whose names are already
+ * lower-cased, as node's `IncomingHttpHeaders` are (the record is not copied to normalise it). */
 export interface HeaderReader {
   get(name: string): string | undefined;
 }
