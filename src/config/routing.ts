@@ -2,41 +2,145 @@ import { z } from 'zod';
 
 // Routing section of the config: named routes, ordered rules (first match wins) and a default.
 // Cross-checks against `backends` live in schema.ts, where both sections are known.
+//
+// A matcher is an object with exactly one key. It is one object schema with every matcher key
+// optional (not a union), so a mistake inside a matcher is reported at its own field and line, and
+// an unknown key gets a message that lists the allowed ones.
 
-const stringMatch = z.union([
-  z.string(),
-  z.object({ equals: z.string() }).strict(),
-  z.object({ regex: z.string() }).strict(),
-  z.object({ present: z.boolean() }).strict(),
+export const MATCHER_KEYS = ['path', 'method', 'header', 'body', 'tenant', 'model', 'hasSession', 'all', 'any', 'not'] as const;
+export type MatcherKey = (typeof MATCHER_KEYS)[number];
+
+const custom = (ctx: z.RefinementCtx, message: string, path?: (string | number)[]) =>
+  ctx.addIssue({ code: 'custom', message, ...(path ? { path } : {}) });
+
+/** A JavaScript regular expression source (no slashes, no flags), checked to compile at load. */
+const regexSource = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (err) {
+    custom(ctx, `not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+  }
+});
+
+/** `*` = any run of characters, `?` = exactly one; nothing else is special. */
+export const GLOB_SPECIAL = /[*?]/;
+const globSource = z.string().superRefine((glob, ctx) => {
+  if (glob === '') return custom(ctx, 'a glob cannot be empty');
+  const bad = /[[\]{}\\]/.exec(glob);
+  if (bad) custom(ctx, `invalid glob "${glob}": only * and ? are wildcards; "${bad[0]}" is not supported`);
+});
+
+const exactlyOne = <T extends object>(obj: T, keys: (keyof T & string)[], ctx: z.RefinementCtx, what: string, allowNone = false) => {
+  const given = keys.filter((k) => obj[k] !== undefined);
+  if (given.length > 1) custom(ctx, `${what}: give only one of ${keys.join(', ')} (found ${given.join(' and ')})`, [given[1]!]);
+  else if (given.length === 0 && !allowNone) custom(ctx, `${what}: give one of ${keys.join(', ')}`);
+};
+
+const pathMatch = z.union([
+  z.string().startsWith('/', 'a path starts with "/"'),
+  z
+    .object({
+      equals: z.string().startsWith('/', 'a path starts with "/"').optional(),
+      prefix: z.string().startsWith('/', 'a path starts with "/"').optional(),
+      regex: regexSource.optional(),
+    })
+    .strict()
+    .superRefine((p, ctx) => exactlyOne(p, ['equals', 'prefix', 'regex'], ctx, 'path matcher')),
 ]);
 
-export type Matcher =
-  | { path: string | { equals?: string; regex?: string; prefix?: string } }
-  | { method: string | string[] }
-  | { header: string | { name: string; equals?: string; regex?: string; present?: boolean } }
-  | { body: string | { field: string; equals?: unknown; in?: unknown[]; regex?: string; present?: boolean } }
-  | { tenant: string | string[] }
-  | { model: string | { equals?: string; glob?: string } }
-  | { hasSession: boolean }
-  | { all: Matcher[] }
-  | { any: Matcher[] }
-  | { not: Matcher };
+const methodName = z.string().regex(/^[A-Za-z]+$/, 'an HTTP method name, e.g. POST');
 
-export const matcherSchema: z.ZodType<Matcher> = z.lazy(() =>
-  z.union([
-    z.object({ path: z.union([z.string(), z.object({ equals: z.string().optional(), regex: z.string().optional(), prefix: z.string().optional() }).strict()]) }).strict(),
-    z.object({ method: z.union([z.string(), z.array(z.string()).min(1)]) }).strict(),
-    z.object({ header: z.union([z.string(), z.object({ name: z.string(), equals: z.string().optional(), regex: z.string().optional(), present: z.boolean().optional() }).strict()]) }).strict(),
-    z.object({ body: z.union([z.string(), z.object({ field: z.string(), equals: z.unknown().optional(), in: z.array(z.unknown()).optional(), regex: z.string().optional(), present: z.boolean().optional() }).strict()]) }).strict(),
-    z.object({ tenant: z.union([z.string(), z.array(z.string()).min(1)]) }).strict(),
-    z.object({ model: z.union([z.string(), z.object({ equals: z.string().optional(), glob: z.string().optional() }).strict()]) }).strict(),
-    z.object({ hasSession: z.boolean() }).strict(),
-    z.object({ all: z.array(matcherSchema).min(1) }).strict(),
-    z.object({ any: z.array(matcherSchema).min(1) }).strict(),
-    z.object({ not: matcherSchema }).strict(),
-  ]),
-) as z.ZodType<Matcher>;
-void stringMatch;
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+const headerMatch = z.union([
+  headerName,
+  z
+    .object({ name: headerName, present: z.boolean().optional(), equals: z.string().optional(), regex: regexSource.optional() })
+    .strict()
+    .superRefine((h, ctx) => exactlyOne(h, ['present', 'equals', 'regex'], ctx, 'header matcher', true)),
+]);
+
+/** Dotted path into the parsed body: `metadata.session_id`, `messages.0.role`, `messages.-1.role` (last). */
+const bodyField = z.string().regex(/^[^.]+(\.[^.]+)*$/, 'a dotted field path such as "metadata.session_id" (no empty segments)');
+const bodyMatch = z.union([
+  bodyField,
+  z
+    .object({
+      field: bodyField,
+      present: z.boolean().optional(),
+      equals: z.unknown().optional(),
+      in: z.array(z.unknown()).min(1).optional(),
+      regex: regexSource.optional(),
+    })
+    .strict()
+    .superRefine((b, ctx) => exactlyOne(b, ['present', 'equals', 'in', 'regex'], ctx, 'body matcher', true)),
+]);
+
+const oneOrMore = z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'give at least one value')]);
+
+const modelMatch = z.union([
+  z.string().min(1).superRefine((m, ctx) => {
+    if (GLOB_SPECIAL.test(m)) globSource.safeParse(m).error?.issues.forEach((i) => custom(ctx, i.message));
+  }),
+  z
+    .object({ equals: z.string().min(1).optional(), glob: globSource.optional() })
+    .strict()
+    .superRefine((m, ctx) => exactlyOne(m, ['equals', 'glob'], ctx, 'model matcher')),
+]);
+
+export const matcherSchema = z
+  .object({
+    /** String: exact path. */
+    path: pathMatch.optional(),
+    /** Case-insensitive; a list means any of them. */
+    method: z.union([methodName, z.array(methodName).min(1, 'give at least one method')]).optional(),
+    /** String: the header is present. Names are case-insensitive. */
+    header: headerMatch.optional(),
+    /** String: the body field is present (not missing, not null). */
+    body: bodyMatch.optional(),
+    tenant: oneOrMore.optional(),
+    /** String: exact, or a glob when it holds * or ?. */
+    model: modelMatch.optional(),
+    hasSession: z.boolean().optional(),
+    get all(): z.ZodOptional<z.ZodArray<typeof matcherSchema>> {
+      return z.array(matcherSchema).min(1, 'give at least one matcher').optional();
+    },
+    get any(): z.ZodOptional<z.ZodArray<typeof matcherSchema>> {
+      return z.array(matcherSchema).min(1, 'give at least one matcher').optional();
+    },
+    get not(): z.ZodOptional<typeof matcherSchema> {
+      return matcherSchema.optional();
+    },
+  })
+  // Unknown keys are kept (not rejected by zod's generic message) so the check below can name them.
+  .catchall(z.unknown())
+  .superRefine((m, ctx) => {
+    const unknown = Object.keys(m).filter((k) => !(MATCHER_KEYS as readonly string[]).includes(k));
+    for (const key of unknown) custom(ctx, unknownMatcherMessage(key), [key]);
+    const given = MATCHER_KEYS.filter((k) => m[k] !== undefined);
+    if (given.length === 0 && unknown.length === 0) custom(ctx, `empty matcher: give one of ${MATCHER_KEYS.join(', ')}`);
+    if (given.length > 1)
+      custom(ctx, `one matcher per object (found ${given.join(' and ')}); combine them with all: [ … ] or any: [ … ]`, [given[1]!]);
+  });
+
+export type Matcher = z.infer<typeof matcherSchema>;
+
+/** Rewrites the generic "unknown matcher" issue into one that names the key and lists the allowed ones. */
+export function unknownMatcherMessage(key: string): string {
+  const suggestion = MATCHER_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+  return `unknown matcher "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed: ${MATCHER_KEYS.join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+const nameSchema = (what: string) => z.string().regex(/^[A-Za-z0-9_.:-]+$/, `a ${what} name uses letters, digits, "_", ".", ":" and "-" only`);
 
 export const targetSchema = z
   .object({
@@ -48,28 +152,39 @@ export const targetSchema = z
   })
   .strict();
 
+export const splitTargetSchema = z
+  .object({
+    backend: z.string(),
+    /** Model for this target; defaults to the route's `model`, else the client's. */
+    model: z.string().optional(),
+    weight: z.number().refine((w) => Number.isFinite(w) && w > 0, 'a split weight must be a number greater than 0'),
+  })
+  .strict();
+
 export const routeSchema = z
   .object({
     kind: z.enum(['stateless', 'stateful']),
     backend: z.string().optional(),
     model: z.string().optional(),
     /** Weighted split across targets instead of a single backend. */
-    split: z.array(targetSchema.extend({ weight: z.number().positive() })).min(1).optional(),
+    split: z.array(splitTargetSchema).min(2, 'a split needs at least two targets; use "backend" for one').optional(),
     /** Tried in order when the primary fails (issue #6). */
     fallbacks: z.array(targetSchema).default([]),
   })
   .strict()
   .superRefine((r, ctx) => {
-    if (!r.backend === !r.split) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'a route needs exactly one of "backend" or "split"' });
+    if (!r.backend === !r.split) custom(ctx, 'a route needs exactly one of "backend" or "split"', ['backend']);
   });
 
-export const ruleSchema = z.object({ name: z.string().min(1), when: matcherSchema, route: z.string() }).strict();
+export const ruleSchema = z.object({ name: nameSchema('rule'), when: matcherSchema, route: z.string() }).strict();
 
 export const routingSchema = {
-  routes: z.record(z.string(), routeSchema).optional(),
+  /** Without `routes` (and `rules`), the built-in routing applies: see src/routing/defaults.ts. */
+  routes: z.record(nameSchema('route'), routeSchema).optional(),
   rules: z.array(ruleSchema).default([]),
   default: z.string().optional(),
 };
 
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type RuleConfig = z.infer<typeof ruleSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;

@@ -51,6 +51,7 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     if (cfg.auth.mode === 'keys' && cfg.auth.keys.length === 0)
       ctx.addIssue({ code: 'custom', path: ['auth', 'keys'], message: 'at least one key is required, or set auth.mode: none explicitly' });
+    // --- routing cross-checks (owned by src/routing) ---
     const backendNames = Object.keys(cfg.backends);
     const checkTarget = (backend: string, kind: string, path: (string | number)[]) => {
       const b = cfg.backends[backend];
@@ -67,13 +68,18 @@ export const configSchema = z
     if (cfg.routes) {
       if (!cfg.default) ctx.addIssue({ code: 'custom', path: ['default'], message: `required when routes are defined: one of ${routeNames.join(', ')}` });
       else if (!cfg.routes[cfg.default]) ctx.addIssue({ code: 'custom', path: ['default'], message: `unknown route "${cfg.default}"; defined: ${routeNames.join(', ')}` });
+    } else {
+      const builtIn = 'without a "routes" section the built-in routing applies; define routes to use';
+      if (cfg.rules.length) ctx.addIssue({ code: 'custom', path: ['rules'], message: `${builtIn} rules` });
+      if (cfg.default) ctx.addIssue({ code: 'custom', path: ['default'], message: `${builtIn} default` });
     }
     const seen = new Set<string>();
     cfg.rules.forEach((rule, i) => {
       if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
       seen.add(rule.name);
-      if (!cfg.routes?.[rule.route]) ctx.addIssue({ code: 'custom', path: ['rules', i, 'route'], message: `unknown route "${rule.route}"; defined: ${routeNames.join(', ') || '(none)'}` });
+      if (cfg.routes && !cfg.routes[rule.route]) ctx.addIssue({ code: 'custom', path: ['rules', i, 'route'], message: `unknown route "${rule.route}"; defined: ${routeNames.join(', ')}` });
     });
+    // --- end of routing cross-checks ---
   });
 
 export type Config = z.infer<typeof configSchema>;
