@@ -23,7 +23,7 @@ export async function runDemo(options: { port?: string | undefined }): Promise<n
     credentials: BEDROCK_CREDENTIALS,
     models: ['anthropic.claude-sonnet-4-20250514-v1:0', 'anthropic.claude-haiku-4-5-20251001-v1:0'],
   });
-  const env = { ...process.env, STATEROUTE_DEMO_AZURE_URL: azure.url, STATEROUTE_DEMO_BEDROCK_URL: bedrock.url };
+  const env: Record<string, string | undefined> = { ...process.env, STATEROUTE_DEMO_AZURE_URL: azure.url, STATEROUTE_DEMO_BEDROCK_URL: bedrock.url };
   if (options.port) env.PORT = options.port;
   const config = loadConfigFile(DEMO_CONFIG, env);
   const gateway = await startGateway({ config, configFile: DEMO_CONFIG });

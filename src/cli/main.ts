@@ -1,7 +1,6 @@
 // `stateroute <command>`: serve, check, explain, report, demo.
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.js';
-import { runDemo } from './demo.js';
 import { runServe } from './serve.js';
 
 const USAGE = `usage: stateroute <command> [options]
@@ -50,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'explain': {
         const { explainCommand } = await import('./explain.js');
         if (!positionals[0]) throw new UsageError('explain: REQUEST.json is required');
-        return await explainCommand({ configFile: needConfig(), requestFile: positionals[0], out, err });
+        return await explainCommand({ configFile: needConfig(), requestFile: positionals[0], out: process.stdout });
       }
       case 'report': {
         const { reportCommand } = await import('./report.js');
@@ -64,8 +63,10 @@ export async function main(argv: string[]): Promise<number> {
           err,
         });
       }
-      case 'demo':
+      case 'demo': {
+        const { runDemo } = await import('./demo.js');
         return await runDemo({ port: values.port as string | undefined });
+      }
       default:
         err(`unknown command "${command}"\n\n${USAGE}`);
         return 2;

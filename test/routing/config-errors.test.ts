@@ -144,7 +144,7 @@ default: s
 
   it('rules or a default without routes', () => {
     expect(problems(HEAD.replace('routes:\n', '') + 'default: fast\nrules:\n' + rule('{ tenant: a }'))).toEqual([
-      'rules: without a "routes" section the built-in routing applies; define routes to use rules (gw.yaml:7)',
+      'rules: without a "routes" section the built-in routing applies; define routes to use rules (gw.yaml:6)',
       'default: without a "routes" section the built-in routing applies; define routes to use default (gw.yaml:5)',
     ]);
   });
