@@ -2,16 +2,22 @@
 // the long-lived parts (meter, session store) and the HTTP listener, and tears it down in order.
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
+import { createReloader, type Reloader } from './config/watch.js';
 import { createLogger } from './logger.js';
 import { createMeter, type Meter } from './metering/meter.js';
 import { buildRuntime, closeRuntime, type Runtime } from './runtime.js';
 import { createApp } from './server/app.js';
+import { registerSessionRoutes } from './server/routes/sessions.js';
 import { listen, type Listening } from './server/serve.js';
+import { sessionTurns } from './server/session-turn.js';
+import { createSessionStore, type SessionStore } from './sessions/index.js';
 
 export interface GatewayStartOptions {
   config: Config;
   /** The file the config came from; enables hot reload on SIGHUP and on file change. */
   configFile?: string;
+  /** Environment for ${VAR} interpolation on reload (default process.env). */
+  env?: Record<string, string | undefined>;
   logger?: Logger;
   /** Overrides of config.listen (tests use port 0). */
   host?: string;
@@ -23,25 +29,68 @@ export interface Gateway {
   port: number;
   runtime(): Runtime;
   meter: Meter;
+  sessions: SessionStore;
   logger: Logger;
+  /** Re-read the config file now (what SIGHUP does); false when it was invalid and the old one stays. */
+  reload(): Promise<boolean>;
   /** Drain in-flight requests up to the configured grace period, then release everything. */
   stop(graceMs?: number): Promise<void>;
 }
+
+// Sections that shape long-lived objects: a reload cannot change them, so it says so.
+const RESTART_ONLY = ['listen', 'sessions', 'metering'] as const;
 
 export async function startGateway(options: GatewayStartOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every client can use this gateway without a key');
-  let current = buildRuntime(config, logger);
-  const knownModels = [...current.backends.values()].flatMap((b) => b.models());
+
+  const initial = buildRuntime(config, logger);
+  let reloader: Reloader<Runtime> | undefined;
+  if (options.configFile) {
+    let first = true;
+    reloader = await createReloader<Runtime>({
+      file: options.configFile,
+      env: options.env,
+      logger,
+      build: (next) => {
+        if (first) {
+          first = false;
+          return initial;
+        }
+        for (const section of RESTART_ONLY)
+          if (JSON.stringify(next[section]) !== JSON.stringify(config[section]))
+            logger.warn({ section }, `config section "${section}" changed; it takes effect at the next restart`);
+        const runtime = buildRuntime(next, logger);
+        const previous = current();
+        // Requests still running on the old snapshot keep its backends until they finish.
+        setTimeout(() => void closeRuntime(previous), next.server.shutdownGraceMs + 1000).unref();
+        return runtime;
+      },
+      onResult: (ok) => meter.configReloaded?.(ok),
+    });
+  }
+  const current = (): Runtime => reloader?.current() ?? initial;
+
+  const knownModels = [...initial.backends.values()].flatMap((b) => b.models());
   const meter = createMeter({ config: config.metering, logger: logger.child({ component: 'metering' }), knownModels });
-  const app = createApp({ runtime: () => current, meter, logger });
+  const sessions = createSessionStore(config.sessions, logger.child({ component: 'sessions' }));
+
+  const app = createApp({
+    runtime: current,
+    meter,
+    logger,
+    openTurn: sessionTurns(sessions),
+    readiness: async () => ({ sessions: await sessions.ping().then(() => true, () => false) }),
+    extend: (a) => registerSessionRoutes(a, sessions),
+  });
+
   let listening: Listening;
   try {
     listening = await listen(app, { host: options.host ?? config.listen.host, port: options.port ?? config.listen.port });
   } catch (err) {
-    await meter.close();
-    await closeRuntime(current);
+    reloader?.close();
+    await Promise.allSettled([meter.close(), sessions.close(), closeRuntime(initial)]);
     throw err;
   }
   logger.info({ url: listening.url }, 'stateroute listening');
@@ -50,15 +99,19 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
   return {
     url: listening.url,
     port: listening.port,
-    runtime: () => current,
+    runtime: current,
     meter,
+    sessions,
     logger,
-    stop(graceMs = current.config.server.shutdownGraceMs) {
+    reload: () => reloader?.reload() ?? Promise.resolve(false),
+    stop(graceMs = current().config.server.shutdownGraceMs) {
       stopping ??= (async () => {
+        reloader?.close();
         const { forced } = await listening.drain(graceMs);
         if (forced) logger.warn({ forced }, 'shutdown deadline passed; closed requests still in flight');
+        // The ledger flushes last, after every request has been metered.
+        await Promise.allSettled([sessions.close(), closeRuntime(current())]);
         await meter.close();
-        await closeRuntime(current);
       })();
       return stopping;
     },
