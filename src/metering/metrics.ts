@@ -111,7 +111,12 @@ export interface Metrics {
 
 export function createMetrics(options: { knownModels: string[]; collectDefault: boolean }): Metrics {
   const registry = new Registry();
-  if (options.collectDefault) collectDefaultMetrics({ register: registry });
+  if (options.collectDefault) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges `_total`, which promtool rejects; the per-type gauges
+    // (nodejs_active_handles{type}, …) carry the same numbers: sum() them.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
   const models = new ModelLabel(options.knownModels);
   const route = new BoundedLabel(200);
