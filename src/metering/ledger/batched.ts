@@ -13,7 +13,8 @@ export interface BatchedSinkOptions {
 }
 
 export abstract class BatchedSink implements LedgerSink {
-  private queue: LedgerRecord[] = [];
+  /** Records with their JSON line, serialised at write() so a bad record fails alone and later mutation cannot change it. */
+  private queue: { record: LedgerRecord; line: string }[] = [];
   private running: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -32,7 +33,7 @@ export abstract class BatchedSink implements LedgerSink {
   }
 
   /** Write one batch durably, or throw (the batch is then spilled). */
-  protected abstract writeBatch(records: LedgerRecord[]): Promise<void>;
+  protected abstract writeBatch(batch: { record: LedgerRecord; line: string }[]): Promise<void>;
   /** Release files or connections. */
   protected abstract release(): Promise<void>;
   /** Largest batch handed to writeBatch. */
@@ -44,16 +45,19 @@ export abstract class BatchedSink implements LedgerSink {
 
   write(record: LedgerRecord): void {
     try {
+      const line = JSON.stringify(record) + '\n';
       if (this.closed) {
-        if (this.spill.appendSync([JSON.stringify(record) + '\n'])) this.hooks.onSpill?.(1);
+        if (this.spill.appendSync([line])) this.hooks.onSpill?.(1);
         return;
       }
       if (this.queue.length >= this.base.maxQueue) {
         this.hooks.onSpill?.(1);
-        void this.spill.append([JSON.stringify(record) + '\n']);
+        void this.spill.append([line]);
         return;
       }
-      this.queue.push(record);
+      // While records wait, the timer keeps the process alive so a natural exit still writes them.
+      if (this.queue.length === 0) this.timer.ref();
+      this.queue.push({ record, line });
     } catch (err) {
       this.hooks.onWriteFailure?.(1);
       this.logger?.error({ err, requestId: record?.requestId }, 'ledger record could not be queued');
@@ -68,18 +72,26 @@ export abstract class BatchedSink implements LedgerSink {
   }
 
   private async drain(): Promise<void> {
+    try {
+      await this.drainQueue();
+    } finally {
+      if (this.queue.length === 0) this.timer.unref();
+    }
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
         await this.writeBatch(batch);
-        this.hooks.onFlush?.({ records: batch.length, lastRequestId: batch.at(-1)?.requestId, at: Date.now() });
+        this.hooks.onFlush?.({ records: batch.length, lastRequestId: batch.at(-1)?.record.requestId, at: Date.now() });
       } catch (err) {
         // A sink may have written a prefix of the batch durably before failing; spill only the rest.
         const written = Math.min(batch.length, Math.max(0, (err as { written?: number }).written ?? 0));
         const rest = batch.slice(written);
         this.hooks.onWriteFailure?.(rest.length);
         this.logger?.error({ err, records: rest.length }, 'ledger batch write failed; spilling it to the local spill file');
-        if (await this.spill.append(rest.map((r) => JSON.stringify(r) + '\n'))) this.hooks.onSpill?.(rest.length);
+        if (await this.spill.append(rest.map((q) => q.line))) this.hooks.onSpill?.(rest.length);
         return; // the next tick tries the sink again
       }
     }

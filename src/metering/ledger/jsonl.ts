@@ -39,9 +39,9 @@ export class JsonlLedger extends BatchedSink {
     return this.current?.path;
   }
 
-  protected async writeBatch(records: LedgerRecord[]): Promise<void> {
+  protected async writeBatch(records: { record: LedgerRecord; line: string }[]): Promise<void> {
     const day = utcDay(this.now());
-    const lines = records.map((r) => Buffer.from(JSON.stringify(r) + '\n'));
+    const lines = records.map((q) => Buffer.from(q.line));
     let i = 0;
     try {
       while (i < lines.length) {

@@ -66,7 +66,8 @@ export class PostgresLedger extends BatchedSink {
     this.pool.on('error', (err) => this.logger?.warn({ err }, 'idle PostgreSQL ledger connection failed'));
   }
 
-  protected async writeBatch(records: LedgerRecord[]): Promise<void> {
+  protected async writeBatch(batch: { record: LedgerRecord }[]): Promise<void> {
+    const records = batch.map((q) => q.record);
     this.ready ??= this.pool.query(createTableSql(this.options.table)).then(() => undefined);
     try {
       await this.ready;
