@@ -68,7 +68,7 @@ export class PostgresLedger extends BatchedSink {
 
   protected async writeBatch(batch: { record: LedgerRecord }[]): Promise<void> {
     const records = batch.map((q) => q.record);
-    this.ready ??= this.pool.query(createTableSql(this.options.table)).then(() => undefined);
+    this.ready ??= this.createTable();
     try {
       await this.ready;
     } catch (err) {
@@ -82,6 +82,23 @@ export class PostgresLedger extends BatchedSink {
       return `(${COLUMNS.map((_, i) => `$${start + i + 1}`).join(',')})`;
     });
     await this.pool.query(`INSERT INTO ${this.options.table} (${COLUMNS.map(([n]) => n).join(',')}) VALUES ${rows.join(',')} ON CONFLICT (request_id) DO NOTHING`, values);
+  }
+
+  /** Concurrent CREATE TABLE IF NOT EXISTS from two replicas can fail with a unique violation in
+   * pg_type; an advisory lock keyed on the table name makes the replicas take turns. */
+  private async createTable(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stateroute-ledger:${this.options.table}`]);
+      await client.query(createTableSql(this.options.table));
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   protected async release(): Promise<void> {
