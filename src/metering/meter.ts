@@ -1,9 +1,123 @@
-// STUB until the metering branch lands.
+// The one entry point the server calls, once per request at its end, whatever the outcome:
+// usage → cost (actual + counterfactual) → Prometheus metrics + one ledger record.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Usage } from '../backends/types.js';
+import type { BackendKind, Usage } from '../backends/types.js';
 import type { MeteringConfig } from '../config/metering.js';
-export interface MeterInput { requestId: string; startedAt: number; tenant: string; route: string; rule: string; backend: string; provider: string; kind: string; operation: string; modelRequested: string; modelAnswered?: string; usage?: Usage; status: number; errorType?: string; durationMs: number; ttftMs?: number; upstreamMs?: number; sessionId?: string; stream: boolean }
-export interface Meter { record(input: MeterInput): void; close(): Promise<void>; metrics: { registry: { metrics(): Promise<string>; contentType: string } } }
-export function createMeter(_o: { config: MeteringConfig; logger: Logger; knownModels: string[] }): Meter {
-  return { record() {}, async close() {}, metrics: { registry: { async metrics() { return ''; }, contentType: 'text/plain' } } };
+import { computeCost, createEquivalents, type Equivalents } from './cost.js';
+import { createLedger, type LedgerRecord, type LedgerSink } from './ledger/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { picoToUsdNumber } from './money.js';
+import { createPriceTable, type PriceTable } from './prices.js';
+
+export interface MeterRecordInput {
+  requestId: string;
+  /** Request start: epoch ms or Date. */
+  startedAt: number | Date;
+  tenant: string;
+  route: string;
+  rule: string;
+  /** Backend name from the config ('' when the request never reached one). */
+  backend: string;
+  /** The backend's OTel gen_ai.provider.name. */
+  provider: string;
+  kind: BackendKind;
+  /** OTel gen_ai.operation.name: 'chat', 'embeddings', … */
+  operation: string;
+  modelRequested: string;
+  /** The model that actually answered (after fallbacks), as the upstream named it. */
+  modelAnswered?: string | undefined;
+  /** What the upstream produced, also on error or client disconnect; undefined when nothing was produced. */
+  usage?: Usage | undefined;
+  /** Final HTTP status the client got (499 for a client disconnect). */
+  status: number;
+  /** Set when the request failed: OpenAI error type or upstream error name. */
+  errorType?: string | undefined;
+  durationMs: number;
+  ttftMs?: number | undefined;
+  /** Time spent waiting on the upstream (all attempts). */
+  upstreamMs?: number | undefined;
+  /** Raw session id; only its salted hash is kept. */
+  sessionId?: string | undefined;
+  stream: boolean;
+}
+
+export interface Meter {
+  /** Never throws. */
+  record(input: MeterRecordInput): LedgerRecord | undefined;
+  readonly metrics: Metrics;
+  /** Apply a reloaded config's prices, equivalents and model list (the ledger sink stays). */
+  reconfigure(options: { config: MeteringConfig; knownModels: string[] }): void;
+  /** Flush and close the ledger (call on SIGTERM, after in-flight requests ended). */
+  close(): Promise<void>;
+}
+
+export function createMeter(options: { config: MeteringConfig; logger: Logger; knownModels: string[]; metrics?: Metrics; ledger?: LedgerSink }): Meter {
+  const { logger } = options;
+  let config = options.config;
+  const allModels = (cfg: MeteringConfig, known: string[]) => [...new Set([...known, ...Object.keys(cfg.prices), ...Object.keys(cfg.equivalents), ...Object.values(cfg.equivalents)])];
+  const metrics = options.metrics ?? createMetrics({ knownModels: allModels(config, options.knownModels), collectDefault: true });
+  let prices: PriceTable = createPriceTable({ overrides: config.prices, logger });
+  let equivalents: Equivalents = createEquivalents(config.equivalents);
+  const ledger =
+    options.ledger ??
+    createLedger({
+      config: config.ledger,
+      logger,
+      hooks: { onSpill: (n) => metrics.ledgerSpilled(n), onWriteFailure: (n) => metrics.ledgerWriteFailed(n) },
+    });
+  metrics.setLedgerQueueDepthSource(() => ledger.queueDepth());
+
+  const hashSession = (tenant: string, sessionId: string) =>
+    createHash('sha256').update(config.sessionHashSalt).update('\0').update(tenant).update('\0').update(sessionId).digest('hex').slice(0, 32);
+
+  return {
+    metrics,
+    record(input) {
+      try {
+        const model = input.modelAnswered || input.modelRequested;
+        const cost = input.usage ? computeCost({ usage: input.usage, model, kind: input.kind, prices, equivalents }) : undefined;
+        metrics.observeRequest({ ...input, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
+        const u = input.usage;
+        const started = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
+        const record: LedgerRecord = {
+          requestId: input.requestId,
+          time: new Date(started).toISOString(),
+          tenant: input.tenant,
+          route: input.route,
+          rule: input.rule,
+          backend: input.backend,
+          provider: input.provider,
+          kind: input.kind,
+          operation: input.operation,
+          modelRequested: input.modelRequested,
+          modelAnswered: input.modelAnswered || null,
+          stream: input.stream,
+          tokens: { input: u?.input ?? 0, output: u?.output ?? 0, cacheRead: u?.cacheRead ?? 0, cacheWrite: u?.cacheWrite ?? 0, reasoning: u?.reasoning ?? 0 },
+          // No usage at all (failed before the upstream produced anything) costs exactly 0.
+          costUsd: cost ? (cost.actual === undefined ? null : picoToUsdNumber(cost.actual)) : 0,
+          counterfactualCostUsd: cost ? (cost.counterfactual === undefined ? null : picoToUsdNumber(cost.counterfactual)) : 0,
+          counterfactualModel: cost?.counterfactualModel ?? null,
+          latencyMs: input.durationMs,
+          ttftMs: input.ttftMs ?? null,
+          upstreamMs: input.upstreamMs ?? null,
+          status: input.status,
+          errorType: input.errorType ?? null,
+          sessionHash: input.sessionId ? hashSession(input.tenant, input.sessionId) : null,
+        };
+        ledger.write(record);
+        return record;
+      } catch (err) {
+        logger.error({ err, requestId: input?.requestId }, 'metering failed for a request');
+        return undefined;
+      }
+    },
+    reconfigure(next) {
+      config = next.config;
+      prices = createPriceTable({ overrides: config.prices, logger });
+      equivalents = createEquivalents(config.equivalents);
+      metrics.setKnownModels(allModels(config, next.knownModels));
+    },
+    close: () => ledger.close(),
+  };
 }

@@ -1,0 +1,90 @@
+// Cost of one request, actual and counterfactual, in exact integer pico-dollars (money.ts).
+//
+// Notation: Usage has input (excluding cache), cacheRead, cacheWrite, output tokens; a price has
+// pIn, pOut, pCacheRead, pCacheWrite in USD per 1M tokens. A cache price missing from the table
+// falls back to pIn (a model without caching bills every prompt token at the input price).
+//
+//   actual          = (input·pIn + cacheRead·pCacheRead + cacheWrite·pCacheWrite + output·pOut) / 1e6
+//                     on the model that answered.
+//
+// Counterfactual: what the same request would have cost on the other backend. `equivalents` maps
+// a stateless model to a stateful one; the model that answered is looked up in both directions.
+//
+//   stateful turn   → a stateless call on the equivalent that re-sends the whole history uncached:
+//     counterfactual = ((input + cacheRead + cacheWrite)·pIn' + output·pOut') / 1e6
+//   stateless call  → the first turn of a session on the stateful equivalent, cache tokens billed
+//                     as that model bills them:
+//     counterfactual = (input·pIn' + cacheRead·pCacheRead' + cacheWrite·pCacheWrite' + output·pOut') / 1e6
+//
+// where ' marks the equivalent's prices. Unknown price (either model) or no equivalent → undefined,
+// never 0. Reasoning tokens are part of output and are not billed twice.
+import type { BackendKind, Usage } from '../backends/types.js';
+import { modelCandidates, type Price, type PriceTable } from './prices.js';
+import type { Pico } from './money.js';
+
+const n = (tokens: number): bigint => {
+  if (!Number.isSafeInteger(tokens) || tokens < 0) throw new RangeError(`token count must be a non-negative integer, got ${tokens}`);
+  return BigInt(tokens);
+};
+
+/** Pico-dollars: tokens × (pico-dollars per token). */
+export function actualCost(usage: Usage, price: Price): Pico {
+  return n(usage.input) * price.input + n(usage.cacheRead) * price.cacheRead + n(usage.cacheWrite) * price.cacheWrite + n(usage.output) * price.output;
+}
+
+/** A stateful turn re-sent uncached to a stateless model. */
+export function statelessResendCost(usage: Usage, price: Price): Pico {
+  return (n(usage.input) + n(usage.cacheRead) + n(usage.cacheWrite)) * price.input + n(usage.output) * price.output;
+}
+
+/** A stateless call as the first turn of a session on a stateful model. */
+export const statefulFirstTurnCost = actualCost;
+
+export interface Equivalents {
+  /** The model on the other side, or undefined. */
+  of(model: string, kind: BackendKind): string | undefined;
+}
+
+export function createEquivalents(map: Record<string, string>): Equivalents {
+  const forward = new Map<string, string>();
+  const backward = new Map<string, string>();
+  for (const [stateless, stateful] of Object.entries(map)) {
+    forward.set(stateless.toLowerCase(), stateful);
+    backward.set(stateful.toLowerCase(), stateless);
+  }
+  const find = (m: Map<string, string>, model: string) => {
+    for (const c of modelCandidates(model)) {
+      const hit = m.get(c);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  return {
+    of(model, kind) {
+      // The natural direction first; the other still answers a config written the other way round.
+      return kind === 'stateless' ? (find(forward, model) ?? find(backward, model)) : (find(backward, model) ?? find(forward, model));
+    },
+  };
+}
+
+export interface CostResult {
+  actual: Pico | undefined;
+  counterfactual: Pico | undefined;
+  /** The model the counterfactual was priced on. */
+  counterfactualModel: string | undefined;
+  /** The price-table key the actual cost used. */
+  pricedAs: string | undefined;
+}
+
+export function computeCost(options: { usage: Usage; model: string; kind: BackendKind; prices: PriceTable; equivalents: Equivalents }): CostResult {
+  const { usage, model, kind, prices, equivalents } = options;
+  const price = prices.lookup(model);
+  const other = equivalents.of(model, kind);
+  const otherPrice = other === undefined ? undefined : prices.lookup(other);
+  return {
+    actual: price && actualCost(usage, price),
+    counterfactual: otherPrice && (kind === 'stateful' ? statelessResendCost(usage, otherPrice) : statefulFirstTurnCost(usage, otherPrice)),
+    counterfactualModel: other,
+    pricedAs: price?.model,
+  };
+}

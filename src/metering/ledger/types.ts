@@ -1,0 +1,52 @@
+import type { BackendKind } from '../../backends/types.js';
+
+/** One line of the usage ledger: one request, written when it ends (success, error or disconnect). */
+export interface LedgerRecord {
+  requestId: string;
+  /** Request start, ISO 8601 UTC. */
+  time: string;
+  tenant: string;
+  route: string;
+  rule: string;
+  backend: string;
+  /** OTel gen_ai.provider.name of the backend. */
+  provider: string;
+  kind: BackendKind;
+  operation: string;
+  modelRequested: string;
+  /** The model that actually answered; null when no upstream answered. */
+  modelAnswered: string | null;
+  stream: boolean;
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number };
+  /** USD, exact to 1e-12; null when the model has no price (never 0 for unknown). */
+  costUsd: number | null;
+  /** USD on the other backend's equivalent model; null without an equivalent or its price. */
+  counterfactualCostUsd: number | null;
+  counterfactualModel: string | null;
+  latencyMs: number;
+  ttftMs: number | null;
+  upstreamMs: number | null;
+  status: number;
+  errorType: string | null;
+  /** Salted SHA-256 of tenant and session id (hex, 32 chars); null without a session. */
+  sessionHash: string | null;
+}
+
+export interface LedgerHooks {
+  /** Records that went to the spill file instead of the sink. */
+  onSpill?(records: number): void;
+  /** Records the sink failed to write (spilled afterwards, or lost when the spill failed too). */
+  onWriteFailure?(records: number): void;
+  /** After each durable batch (written and fsync'd): for tests and diagnostics. */
+  onFlush?(info: { records: number; lastRequestId: string | undefined; at: number }): void;
+}
+
+export interface LedgerSink {
+  /** Never throws and never waits: queues the record, or spills it when the queue is full. */
+  write(record: LedgerRecord): void;
+  /** Write everything queued so far, durably. */
+  flush(): Promise<void>;
+  /** Flush and release files and connections; later writes go straight to the spill file. */
+  close(): Promise<void>;
+  queueDepth(): number;
+}
