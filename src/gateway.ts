@@ -38,7 +38,9 @@ export interface Gateway {
 }
 
 // Sections that shape long-lived objects: a reload cannot change them, so it says so.
-const RESTART_ONLY = ['listen', 'sessions', 'metering'] as const;
+const RESTART_ONLY = ['listen', 'sessions'] as const;
+
+const modelsOf = (runtime: Runtime) => [...runtime.backends.values()].flatMap((b) => b.models());
 
 export async function startGateway(options: GatewayStartOptions): Promise<Gateway> {
   const { config } = options;
@@ -46,6 +48,9 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every client can use this gateway without a key');
 
   const initial = buildRuntime(config, logger);
+  const meter = createMeter({ config: config.metering, logger: logger.child({ component: 'metering' }), knownModels: modelsOf(initial) });
+  const sessions = createSessionStore(config.sessions, logger.child({ component: 'sessions' }));
+  meter.metrics.setActiveSessionsSource(() => sessions.stats().then((s) => s.sessions ?? 0, () => 0));
   let reloader: Reloader<Runtime> | undefined;
   if (options.configFile) {
     let first = true;
@@ -61,20 +66,20 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
         for (const section of RESTART_ONLY)
           if (JSON.stringify(next[section]) !== JSON.stringify(config[section]))
             logger.warn({ section }, `config section "${section}" changed; it takes effect at the next restart`);
+        if (JSON.stringify(next.metering.ledger) !== JSON.stringify(config.metering.ledger))
+          logger.warn({ section: 'metering.ledger' }, 'config section "metering.ledger" changed; it takes effect at the next restart');
         const runtime = buildRuntime(next, logger);
+        meter.reconfigure({ config: next.metering, knownModels: modelsOf(runtime) });
         const previous = current();
         // Requests still running on the old snapshot keep its backends until they finish.
         setTimeout(() => void closeRuntime(previous), next.server.shutdownGraceMs + 1000).unref();
         return runtime;
       },
-      onResult: (ok) => meter.configReloaded?.(ok),
+      onResult: (ok) => meter.metrics.configReload(ok ? 'success' : 'failure'),
     });
   }
   const current = (): Runtime => reloader?.current() ?? initial;
 
-  const knownModels = [...initial.backends.values()].flatMap((b) => b.models());
-  const meter = createMeter({ config: config.metering, logger: logger.child({ component: 'metering' }), knownModels });
-  const sessions = createSessionStore(config.sessions, logger.child({ component: 'sessions' }));
 
   const app = createApp({
     runtime: current,

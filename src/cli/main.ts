@@ -59,8 +59,8 @@ export async function main(argv: string[]): Promise<number> {
           since: (values.since as string | undefined) ?? '24h',
           by: ((values.by as string | undefined) ?? 'backend') as never,
           format: ((values.format as string | undefined) ?? 'table') as never,
-          out,
-          err,
+          out: process.stdout,
+          err: process.stderr,
         });
       }
       case 'demo': {

@@ -43,8 +43,8 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
     return c.json({ status: ready ? 'ready' : 'degraded', checks }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
-    const registry = options.meter.metrics.registry;
-    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });
+    const metrics = options.meter.metrics;
+    return c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType });
   });
 
   app.use('/v1/*', gatewayAuth());

@@ -68,8 +68,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     modelRequested: spec.model,
     stream: spec.stream,
     sessionId: spec.facts.sessionId,
-  });
-  measure.routed(spec.decision, spec.backend);
+  }, spec.decision, spec.backend);
 
   // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
   const abort = new AbortController();
@@ -89,6 +88,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     if (result.type === 'json') {
       await turn?.commit({ body: result.body });
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
+      clientSignal.removeEventListener('abort', onClientAbort);
+      await turn?.release();
       return c.json(result.body, result.status as 200, result.headers);
     }
   } catch (err) {

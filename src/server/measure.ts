@@ -23,8 +23,6 @@ export interface MeasureEnd {
 export class RequestMeasure {
   private readonly startedAt = Date.now();
   private readonly t0 = performance.now();
-  private decision: RouteDecision | undefined;
-  private backend: Backend | undefined;
   private upstreamStart: number | undefined;
   private upstreamMs = 0;
   private firstChunkAt: number | undefined;
@@ -33,12 +31,9 @@ export class RequestMeasure {
   constructor(
     private readonly meter: Meter,
     private readonly start: MeasureStart,
+    private readonly decision: RouteDecision,
+    private readonly backend: Backend,
   ) {}
-
-  routed(decision: RouteDecision, backend: Backend): void {
-    this.decision = decision;
-    this.backend = backend;
-  }
 
   upstreamCalled(): void {
     this.upstreamStart = performance.now();
@@ -72,11 +67,11 @@ export class RequestMeasure {
       requestId: this.start.requestId,
       startedAt: this.startedAt,
       tenant: this.start.tenant,
-      route: this.decision?.route ?? 'none',
-      rule: this.decision?.rule ?? 'none',
-      backend: this.backend?.name ?? 'none',
-      provider: this.backend?.provider ?? 'none',
-      kind: this.decision?.kind ?? 'none',
+      route: this.decision.route,
+      rule: this.decision.rule,
+      backend: this.backend.name,
+      provider: this.backend.provider,
+      kind: this.decision.kind,
       operation: this.start.operation,
       modelRequested: this.start.modelRequested,
       modelAnswered: end.modelAnswered,
