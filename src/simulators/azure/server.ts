@@ -1,0 +1,171 @@
+// The Azure OpenAI simulator: a plain node:http server speaking the real wire format.
+//   POST /openai/deployments/{deployment}/chat/completions?api-version=…   (and /embeddings)
+//   POST /openai/v1/chat/completions                                        (model in the body = deployment)
+// https://learn.microsoft.com/azure/ai-services/openai/reference
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { embed, planChat, textOf, tripsContentFilter } from './completion.js';
+import { FaultQueue, type Fault } from './faults.js';
+import { writeEventStream } from './stream-writer.js';
+import { azureErrors, chatChunks, chatCompletion, type AzureErrorReply } from './wire.js';
+
+export interface AzureSimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: '127.0.0.1';
+  apiKey: string;
+  /** Deployment name → the model name it reports, e.g. { "chat": "gpt-4o-2024-08-06" }. */
+  deployments: Record<string, string>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON, or the raw text when it was not JSON. */
+  body: unknown;
+}
+
+export interface AzureSimulator {
+  /** http://127.0.0.1:PORT — use as the Azure `endpoint`. */
+  url: string;
+  faults: FaultQueue;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+const RATE_LIMIT_REQUESTS = 1000;
+const EMBEDDING_DIMENSIONS = 8;
+
+type Json = Record<string, unknown>;
+type Route = { operation: 'chat' | 'embeddings'; deployment: string | undefined; surface: 'deployments' | 'v1' };
+
+function route(path: string): Route | undefined {
+  const deployments = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(path);
+  if (deployments)
+    return { surface: 'deployments', deployment: decodeURIComponent(deployments[1] as string), operation: deployments[2] === 'embeddings' ? 'embeddings' : 'chat' };
+  const v1 = /^\/openai\/v1\/(chat\/completions|embeddings)$/.exec(path);
+  if (v1) return { surface: 'v1', deployment: undefined, operation: v1[1] === 'embeddings' ? 'embeddings' : 'chat' };
+  return undefined;
+}
+
+const authorised = (headers: IncomingHttpHeaders, apiKey: string): boolean =>
+  headers['api-key'] === apiKey || headers.authorization === `Bearer ${apiKey}`;
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export async function startAzureSimulator(options: AzureSimulatorOptions): Promise<AzureSimulator> {
+  const faults = new FaultQueue();
+  const requests: RecordedRequest[] = [];
+  let served = 0;
+
+  const send = (res: ServerResponse, reply: AzureErrorReply | { status: number; body: unknown; headers?: Record<string, string> }, extra: Record<string, string>) => {
+    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...extra, ...reply.headers });
+    res.end(text);
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const raw = await readBody(req);
+    let body: unknown = raw;
+    try {
+      body = raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      // keep the raw text in the log; answered below
+    }
+    requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+
+    const requestId = randomUUID();
+    served++;
+    const headers: Record<string, string> = {
+      'apim-request-id': requestId,
+      'x-request-id': requestId,
+      'x-ms-region': 'Sweden Central',
+      'x-ratelimit-remaining-requests': String(Math.max(0, RATE_LIMIT_REQUESTS - served)),
+      'x-ratelimit-remaining-tokens': '149000',
+    };
+
+    const fault: Fault | undefined = faults.take(url.pathname);
+    if (fault?.delayBeforeHeadersMs) await sleep(fault.delayBeforeHeadersMs);
+    if (fault?.resetConnection && fault.cutAfterChunks === undefined) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.status !== undefined) return send(res, { status: fault.status, body: fault.body ?? '', headers: fault.headers ?? {} }, headers);
+    Object.assign(headers, fault?.headers);
+
+    const r = route(url.pathname);
+    if (!r || req.method !== 'POST') return send(res, azureErrors.resourceNotFound(), headers);
+    if (!authorised(req.headers, options.apiKey)) return send(res, azureErrors.unauthorized(), headers);
+    if (r.surface === 'deployments' && !url.searchParams.get('api-version')) return send(res, azureErrors.missingApiVersion(), headers);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      return send(res, azureErrors.badRequest('We could not parse the JSON body of your request.'), headers);
+    const json = body as Json;
+    const deployment = r.deployment ?? (typeof json.model === 'string' ? json.model : undefined);
+    const model = deployment === undefined ? undefined : options.deployments[deployment];
+    if (model === undefined) return send(res, azureErrors.deploymentNotFound(), headers);
+
+    if (r.operation === 'embeddings') return send(res, { status: 200, body: embeddings(json, model) }, headers);
+
+    if (!Array.isArray(json.messages) || json.messages.length === 0)
+      return send(res, azureErrors.badRequest("'messages' is a required property", 'messages'), headers);
+    const messages = json.messages as Json[];
+    if (tripsContentFilter(messages)) return send(res, azureErrors.contentFilter(), headers);
+
+    const plan = planChat(json);
+    const meta = { id: `chatcmpl-${requestId.replaceAll('-', '').slice(0, 29)}`, created: Math.floor(Date.now() / 1000), model, systemFingerprint: 'fp_sim0azure' };
+    if (json.stream !== true) return send(res, { status: 200, body: chatCompletion(plan, meta) }, headers);
+
+    const includeUsage = ((json.stream_options ?? {}) as Json).include_usage === true;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+    await writeEventStream(res, chatChunks(plan, meta, includeUsage), fault);
+  }
+
+  function embeddings(body: Json, model: string): Json {
+    const input = body.input;
+    const inputs: unknown[] = Array.isArray(input) && !input.every((x) => typeof x === 'number') ? input : [input];
+    const dimensions = typeof body.dimensions === 'number' ? body.dimensions : EMBEDDING_DIMENSIONS;
+    let tokens = 0;
+    const data = inputs.map((item, index) => {
+      const text = Array.isArray(item) ? item.join(' ') : textOf(item);
+      tokens += Array.isArray(item) ? item.length : Math.ceil(text.length / 4);
+      const vector = embed(text, dimensions);
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+      return { object: 'embedding', index, embedding };
+    });
+    return { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: { error: { code: 'InternalServerError', message: String(err) } } }, {});
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    faults,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
