@@ -1,7 +1,6 @@
-import { APIUserAbortError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../src/errors.js';
-import { CONTENT_FILTER_TRIGGER, startAzureSimulator, type AzureSimulator } from '../../../src/simulators/azure/index.js';
+
+import { startAzureSimulator, type AzureSimulator } from '../../../src/simulators/azure/index.js';
 import { startRechunkProxy } from '../../simulators/azure/rechunk-proxy.js';
 import { API_KEY, asStream, azure, chatCall, compatible, contentOf, ctx, drain } from './helpers.js';
 
