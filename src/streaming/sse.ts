@@ -9,6 +9,9 @@ export interface SSEEvent {
   /** All `data:` lines of the event joined with "\n". */
   data: string;
   id?: string;
+  /** Set on the final event of a stream that ended without the blank line closing it: it may
+   * be whole (a server that omits the last blank line) or cut short, so callers that care check it. */
+  unterminated?: true;
 }
 
 /** Turns lines into events; a blank line dispatches the event collected so far. */
@@ -69,7 +72,7 @@ export async function* decodeSSE(source: AsyncIterable<Uint8Array>): AsyncGenera
     if (event) yield event;
   }
   const last = events.flush();
-  if (last) yield last;
+  if (last) yield { ...last, unterminated: true };
 }
 
 /** One SSE event carrying `json` (already serialised, so it has no newlines) as its data. */

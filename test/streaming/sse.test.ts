@@ -47,7 +47,7 @@ const expected: SSEEvent[] = [
   { event: 'ping', id: '7', data: 'first line\nsecond line' },
   { id: '7', data: 'héllo — ✓ 𝄞' },
   { id: '7', data: '' },
-  { id: '7', data: '[DONE]' },
+  { id: '7', data: '[DONE]', unterminated: true },
 ];
 
 describe('LineDecoder', () => {

@@ -58,6 +58,10 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
           logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
           continue;
         }
+        if (event.unterminated && !isWholeJson(data)) {
+          logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
+          continue;
+        }
         if (event.event === 'error' || data.startsWith('{"error":')) throw streamErrorEvent(data);
 
         if (!modelSeen) {
@@ -107,6 +111,16 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
   }
 
   return { chunks: chunks(), usage: () => usage, model: () => model };
+}
+
+/** Only for the one unterminated last event of a stream: is it whole or cut off? */
+function isWholeJson(data: string): boolean {
+  try {
+    JSON.parse(data);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function streamErrorEvent(data: string): GatewayError {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-
 import { startAzureSimulator, type AzureSimulator } from '../../../src/simulators/azure/index.js';
 import { startRechunkProxy } from '../../simulators/azure/rechunk-proxy.js';
 import { API_KEY, asStream, azure, chatCall, compatible, contentOf, ctx, drain } from './helpers.js';
