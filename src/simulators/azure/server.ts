@@ -27,6 +27,9 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON, or the raw text when it was not JSON. */
   body: unknown;
+  /** Set when the exchange ends: `finished` once the whole reply was handed to the socket,
+   * `closed-early` when the connection closed first (client went away, or a reset fault). */
+  outcome?: 'finished' | 'closed-early';
 }
 
 export interface AzureSimulator {
@@ -81,7 +84,9 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
     } catch {
       // keep the raw text in the log; answered below
     }
-    requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+    const record: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+    requests.push(record);
+    res.once('close', () => (record.outcome = res.writableFinished ? 'finished' : 'closed-early'));
 
     const requestId = randomUUID();
     served++;
@@ -119,6 +124,9 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
       return send(res, azureErrors.badRequest("'messages' is a required property", 'messages'), headers);
     const messages = json.messages as Json[];
     if (tripsContentFilter(messages)) return send(res, azureErrors.contentFilter(), headers);
+
+    if (json.stream_options !== undefined && json.stream !== true)
+      return send(res, azureErrors.badRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options'), headers);
 
     const plan = planChat(json);
     const meta = { id: `chatcmpl-${requestId.replaceAll('-', '').slice(0, 29)}`, created: Math.floor(Date.now() / 1000), model, systemFingerprint: 'fp_sim0azure' };

@@ -149,8 +149,18 @@ describe('azure-openai backend, v1 surface and openai-compatible', () => {
     expect(emb.usage?.input).toBe(2);
   });
 
-  it('config: the deployments surface needs an apiVersion, v1 does not', () => {
+  it('config: the deployments surface needs an apiVersion, v1 refuses one', () => {
     expect(() => azure({ endpoint: sim.url, apiVersion: undefined })).toThrow(/apiVersion/);
     expect(() => azure({ endpoint: sim.url, apiVersion: undefined, surface: 'v1' })).not.toThrow();
+    expect(() => azure({ endpoint: sim.url, surface: 'v1' })).toThrow(/not used by the v1 surface/);
+  });
+
+  it('a consumer that stops early cancels the upstream body (the connection is not left open)', async () => {
+    sim.faults.push({ delayBetweenChunksMs: 30 });
+    const result = asStream(await azure({ endpoint: sim.url, deployments }).chat(chatCall('one two three four five six', { stream: true }), ctx()));
+    let seen = 0;
+    for await (const _ of result.chunks) if (++seen === 2) break;
+    const record = sim.requests.at(-1)!;
+    await expect.poll(() => record.outcome, { timeout: 2_000 }).toBe('closed-early');
   });
 });

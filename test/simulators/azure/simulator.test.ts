@@ -60,6 +60,7 @@ describe('Azure simulator through AzureOpenAI', () => {
     expect(recorded?.path).toBe('/openai/deployments/chat/chat/completions');
     expect(recorded?.query['api-version']).toBe('2024-10-21');
     expect(recorded?.headers['api-key']).toBe(API_KEY);
+    await expect.poll(() => recorded?.outcome).toBe('finished');
   });
 
   it('respects max_tokens with finish_reason length', async () => {
@@ -156,6 +157,12 @@ describe('Azure simulator errors through the SDK', () => {
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('MissingApiVersion');
   });
 
+  it('400 on stream_options without stream, as Azure answers', async () => {
+    const err = await azure.chat.completions.create({ model: 'chat', messages: hello, stream_options: { include_usage: true } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe('stream_options');
+  });
+
   it('401 on a wrong key', async () => {
     const wrong = new AzureOpenAI({ endpoint: sim.url, apiKey: 'nope', apiVersion: '2024-10-21', maxRetries: 0 });
     const err = await wrong.chat.completions.create({ model: 'chat', messages: hello }).catch((e: unknown) => e);
@@ -201,5 +208,6 @@ describe('Azure simulator errors through the SDK', () => {
       })(),
     ).rejects.toThrow();
     expect(seen).toHaveLength(3);
+    await expect.poll(() => sim.requests.at(-1)?.outcome).toBe('closed-early');
   });
 });
