@@ -125,6 +125,19 @@ describe('Azure simulator through AzureOpenAI', () => {
     expect(followUp.choices[0]?.message.content).toBe('The get_weather tool returned: Sunny, 21°C');
   });
 
+  it('streams two tool calls with indexes 0 and 1', async () => {
+    const timeTool: ChatCompletionTool = { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } } };
+    const ask = 'call get_time and get_weather';
+    const out = await collect(
+      await azure.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: ask }], tools: [weatherTool, timeTool], stream: true }),
+    );
+    expect(out.toolCalls.map((c) => [c.name, c.arguments])).toEqual([
+      ['get_weather', JSON.stringify({ city: ask, days: ask.length })],
+      ['get_time', JSON.stringify({ zone: ask })],
+    ]);
+    expect(new Set(out.toolCalls.map((c) => c.id)).size).toBe(2);
+  });
+
   it('does not call a tool the user did not ask for', async () => {
     const data = await azure.chat.completions.create({ model: 'chat', messages: hello, tools: [weatherTool] });
     expect(data.choices[0]?.message.content).toBe('You said: Hello there');
