@@ -47,5 +47,8 @@ export function fromUpstreamError(err: unknown, signal: AbortSignal): unknown {
       headers: exposedHeaders(err.headers),
       cause: err,
     });
+  // The SDK parses a 200 JSON body itself; a body that is not JSON surfaces as a SyntaxError.
+  if (err instanceof SyntaxError)
+    return new GatewayError({ status: 502, message: 'The upstream sent a response that is not valid JSON.', code: 'upstream_invalid_response', cause: err });
   return err;
 }

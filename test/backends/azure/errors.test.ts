@@ -92,6 +92,13 @@ describe('upstream errors → GatewayError', () => {
     expect(err.message).toBe('The upstream answered 503.');
   });
 
+  it('a 200 whose body is not JSON: 502 upstream_invalid_response', async () => {
+    sim.faults.push({ status: 200, body: '{"choices": [', headers: { 'content-type': 'application/json' } });
+    const err = await failure(azure({ endpoint: sim.url, deployments }).chat(chatCall('hi'), ctx()));
+    expect(err.status).toBe(502);
+    expect(err.code).toBe('upstream_invalid_response');
+  });
+
   it('unreachable upstream: 502 upstream_unreachable', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
