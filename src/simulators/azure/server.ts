@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { embed, planChat, textOf, tripsContentFilter } from './completion.js';
+import { planChat, tripsContentFilter } from './completion.js';
 import { FaultQueue, type Fault } from './faults.js';
 import { writeEventStream } from './stream-writer.js';
-import { azureErrors, chatChunks, chatCompletion, type AzureErrorReply } from './wire.js';
+import { azureErrors, chatChunks, chatCompletion, embeddingsResponse } from './wire.js';
 
 export interface AzureSimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -41,9 +41,9 @@ export interface AzureSimulator {
 }
 
 const RATE_LIMIT_REQUESTS = 1000;
-const EMBEDDING_DIMENSIONS = 8;
 
 type Json = Record<string, unknown>;
+type Reply = { status: number; body: unknown; headers?: Record<string, string> | undefined };
 type Route = { operation: 'chat' | 'embeddings'; deployment: string | undefined; surface: 'deployments' | 'v1' };
 
 function route(path: string): Route | undefined {
@@ -69,7 +69,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
   const requests: RecordedRequest[] = [];
   let served = 0;
 
-  const send = (res: ServerResponse, reply: AzureErrorReply | { status: number; body: unknown; headers?: Record<string, string> }, extra: Record<string, string>) => {
+  const send = (res: ServerResponse, reply: Reply, extra: Record<string, string>) => {
     const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, { 'content-type': 'application/json', ...extra, ...reply.headers });
     res.end(text);
@@ -115,10 +115,12 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
       return send(res, azureErrors.badRequest('We could not parse the JSON body of your request.'), headers);
     const json = body as Json;
     const deployment = r.deployment ?? (typeof json.model === 'string' ? json.model : undefined);
-    const model = deployment === undefined ? undefined : options.deployments[deployment];
+    const model = deployment !== undefined && Object.hasOwn(options.deployments, deployment) ? options.deployments[deployment] : undefined;
     if (model === undefined) return send(res, azureErrors.deploymentNotFound(), headers);
 
-    if (r.operation === 'embeddings') return send(res, { status: 200, body: embeddings(json, model) }, headers);
+    if (r.operation === 'embeddings' && (json.input === undefined || json.input === '' || (Array.isArray(json.input) && json.input.length === 0)))
+      return send(res, azureErrors.badRequest("'input' is a required property", 'input'), headers);
+    if (r.operation === 'embeddings') return send(res, { status: 200, body: embeddingsResponse(json, model) }, headers);
 
     if (!Array.isArray(json.messages) || json.messages.length === 0)
       return send(res, azureErrors.badRequest("'messages' is a required property", 'messages'), headers);
@@ -135,21 +137,6 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
     const includeUsage = ((json.stream_options ?? {}) as Json).include_usage === true;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
     await writeEventStream(res, chatChunks(plan, meta, includeUsage), fault);
-  }
-
-  function embeddings(body: Json, model: string): Json {
-    const input = body.input;
-    const inputs: unknown[] = Array.isArray(input) && !input.every((x) => typeof x === 'number') ? input : [input];
-    const dimensions = typeof body.dimensions === 'number' ? body.dimensions : EMBEDDING_DIMENSIONS;
-    let tokens = 0;
-    const data = inputs.map((item, index) => {
-      const text = Array.isArray(item) ? item.join(' ') : textOf(item);
-      tokens += Array.isArray(item) ? item.length : Math.ceil(text.length / 4);
-      const vector = embed(text, dimensions);
-      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
-      return { object: 'embedding', index, embedding };
-    });
-    return { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   }
 
   const server = createServer({ keepAlive: true }, (req, res) => {

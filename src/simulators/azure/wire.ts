@@ -1,7 +1,7 @@
 // Azure OpenAI response shapes: the chat completion, its stream chunks, embeddings and error
 // bodies, as the 2024-10-21 inference spec and captures show them.
 // https://learn.microsoft.com/azure/ai-services/openai/reference#chat-completions
-import type { ChatPlan } from './completion.js';
+import { embed, textOf, type ChatPlan } from './completion.js';
 
 type Json = Record<string, unknown>;
 
@@ -104,6 +104,25 @@ export function chatChunks(plan: ChatPlan, meta: ResponseMeta, includeUsage: boo
   chunks.push(envelope([choice({}, {}, plan.finishReason)]));
   if (includeUsage) chunks.push(envelope([], { usage: usageOf(plan) }));
   return chunks;
+}
+
+const EMBEDDING_DIMENSIONS = 8;
+
+/** https://learn.microsoft.com/azure/ai-services/openai/reference#embeddings — `encoding_format: base64`
+ * (what openai-node asks for by default) is little-endian float32. */
+export function embeddingsResponse(body: Json, model: string): Json {
+  const input = body.input;
+  const inputs: unknown[] = Array.isArray(input) && !input.every((x) => typeof x === 'number') ? input : [input];
+  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : EMBEDDING_DIMENSIONS;
+  let tokens = 0;
+  const data = inputs.map((item, index) => {
+    const text = Array.isArray(item) ? item.join(' ') : textOf(item);
+    tokens += Array.isArray(item) ? item.length : Math.ceil(text.length / 4);
+    const vector = embed(text, dimensions);
+    const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return { object: 'embedding', index, embedding };
+  });
+  return { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
 }
 
 // ---- error bodies: {"error": {code, message, param?, type?, innererror?}} ----
