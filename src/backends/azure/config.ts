@@ -17,6 +17,8 @@ export const azureOpenAIConfigSchema = z
   .superRefine((cfg, ctx) => {
     if (cfg.surface === 'deployments' && !cfg.apiVersion)
       ctx.addIssue({ code: 'custom', path: ['apiVersion'], message: 'required, e.g. "2024-10-21"' });
+    if (cfg.surface === 'v1' && cfg.apiVersion)
+      ctx.addIssue({ code: 'custom', path: ['apiVersion'], message: 'not used by the v1 surface (no api-version there): remove it, or use surface "deployments"' });
   });
 export type AzureOpenAIConfig = z.infer<typeof azureOpenAIConfigSchema>;
 

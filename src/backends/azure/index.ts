@@ -1,21 +1,21 @@
-// Stub: the Azure OpenAI backend lands with issue #2.
+// Azure OpenAI and OpenAI-compatible upstreams: one implementation (backend.ts), two config types.
 import type { BackendFactory } from '../types.js';
+import { createOpenAIStyleBackend } from './backend.js';
+import { azureClient, openAICompatibleClient } from './client.js';
 import { azureOpenAIConfigSchema, openAICompatibleConfigSchema } from './config.js';
 
 export const azureOpenAIBackend: BackendFactory<typeof azureOpenAIConfigSchema> = {
   type: 'azure-openai',
   kind: 'stateless',
   configSchema: azureOpenAIConfigSchema,
-  create() {
-    throw new Error('azure-openai backend not implemented yet');
-  },
+  create: ({ name, config }) =>
+    createOpenAIStyleBackend({ name, provider: 'azure.ai.openai', client: azureClient(config), models: config.deployments }),
 };
 
 export const openAICompatibleBackend: BackendFactory<typeof openAICompatibleConfigSchema> = {
   type: 'openai-compatible',
   kind: 'stateless',
   configSchema: openAICompatibleConfigSchema,
-  create() {
-    throw new Error('openai-compatible backend not implemented yet');
-  },
+  create: ({ name, config }) =>
+    createOpenAIStyleBackend({ name, provider: 'openai', client: openAICompatibleClient(config), models: config.models }),
 };

@@ -1,0 +1,103 @@
+// One Backend for every OpenAI-shaped upstream (Azure deployments, Azure v1, OpenAI-compatible):
+// resolve the model, translate the request, call the SDK, translate the response or stream.
+import type OpenAI from 'openai';
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import { GatewayError } from '../../errors.js';
+import type { Backend, CallContext, ChatCall, ChatResult, EmbeddingsCall, JsonResult, StreamResult } from '../types.js';
+import { fromUpstreamError } from './error.js';
+import { chatRequestBody, embeddingsRequestBody } from './request.js';
+import { exposedHeaders, jsonResult } from './response.js';
+import { upstreamStream } from './stream.js';
+
+export interface OpenAIStyleBackendOptions {
+  name: string;
+  /** OpenTelemetry gen_ai.provider.name. */
+  provider: string;
+  client: OpenAI;
+  /** Client model name → upstream model (Azure: the deployment). */
+  models: Record<string, string>;
+}
+
+// OpenAI's own wording for an unknown model: https://platform.openai.com/docs/guides/error-codes
+const modelNotFound = (model: string) =>
+  new GatewayError({
+    status: 404,
+    message: `The model \`${model}\` does not exist or you do not have access to it.`,
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+  });
+
+export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Backend {
+  const { client, models } = options;
+  const resolve = (model: string): string => {
+    const upstream = Object.hasOwn(models, model) ? models[model] : undefined;
+    if (upstream === undefined) throw modelNotFound(model);
+    return upstream;
+  };
+
+  async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
+    const upstreamModel = resolve(call.model);
+    const body = chatRequestBody(call, upstreamModel);
+    try {
+      if (!call.stream) {
+        const { data, response } = await client.chat.completions
+          .create(body as unknown as ChatCompletionCreateParamsNonStreaming, { signal: ctx.signal })
+          .withResponse();
+        return jsonResult({ status: response.status, headers: response.headers, body: data as unknown as Record<string, unknown>, upstreamModel });
+      }
+      // asResponse() hands back the fetch Response with its body unread: the bytes are decoded once, in stream.ts.
+      const response = await client.chat.completions
+        .create(body as unknown as ChatCompletionCreateParamsStreaming, { signal: ctx.signal })
+        .asResponse();
+      if (!response.body) throw new GatewayError({ status: 502, message: 'The upstream sent an empty stream.', code: 'upstream_stream_incomplete' });
+      const stream = upstreamStream({
+        body: response.body,
+        clientWantsUsage: call.clientWantsStreamUsage,
+        upstreamModel,
+        signal: ctx.signal,
+        logger: ctx.logger,
+      });
+      const result: StreamResult = {
+        type: 'stream',
+        status: response.status,
+        headers: exposedHeaders(response.headers),
+        get model() {
+          return stream.model();
+        },
+        chunks: stream.chunks,
+        usage: stream.usage,
+      };
+      return result;
+    } catch (err) {
+      throw fromUpstreamError(err, ctx.signal);
+    }
+  }
+
+  async function embeddings(call: EmbeddingsCall, ctx: CallContext): Promise<JsonResult> {
+    const upstreamModel = resolve(call.model);
+    const body = embeddingsRequestBody(call, upstreamModel);
+    try {
+      // The body goes out as the client sent it: a client that did not ask for base64 gets floats
+      // (the SDK asks for base64 on the wire and decodes it).
+      const { data, response } = await client.embeddings
+        .create(body as unknown as EmbeddingCreateParams, { signal: ctx.signal })
+        .withResponse();
+      return jsonResult({ status: response.status, headers: response.headers, body: data as unknown as Record<string, unknown>, upstreamModel });
+    } catch (err) {
+      throw fromUpstreamError(err, ctx.signal);
+    }
+  }
+
+  return {
+    name: options.name,
+    kind: 'stateless',
+    provider: options.provider,
+    models: () => Object.keys(models),
+    chat,
+    embeddings,
+  };
+}

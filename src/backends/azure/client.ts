@@ -1,0 +1,38 @@
+// The SDK clients. Azure is "OpenAI plus a path and auth rewrite": the deployments surface uses
+// AzureOpenAI (/openai/deployments/{model}/…?api-version=…, `api-key` header), the v1 surface and
+// any OpenAI-compatible server use the plain OpenAI client with a base URL.
+// https://learn.microsoft.com/azure/ai-services/openai/api-version-lifecycle (v1 surface)
+import OpenAI, { AzureOpenAI } from 'openai';
+import type { AzureOpenAIConfig, OpenAICompatibleConfig } from './config.js';
+
+/** Options every client gets: no retries (they live outside backends), no environment lookups
+ * (config is the only input), no SDK logging (the backend logs with the request's logger). */
+const common = (timeoutMs: number) =>
+  ({
+    maxRetries: 0,
+    timeout: timeoutMs,
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    logLevel: 'off',
+  }) as const;
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+export function azureClient(config: AzureOpenAIConfig): OpenAI {
+  const base = `${trimSlash(config.endpoint)}/openai`;
+  if (config.surface === 'v1')
+    return new OpenAI({
+      ...common(config.timeoutMs),
+      baseURL: `${base}/v1`,
+      apiKey: config.apiKey,
+      // Azure keys go in `api-key`; drop the bearer header the OpenAI client would add.
+      defaultHeaders: { 'api-key': config.apiKey, Authorization: null },
+    });
+  // baseURL rather than endpoint, so OPENAI_BASE_URL in the environment cannot interfere.
+  return new AzureOpenAI({ ...common(config.timeoutMs), baseURL: base, apiKey: config.apiKey, apiVersion: config.apiVersion });
+}
+
+export const openAICompatibleClient = (config: OpenAICompatibleConfig): OpenAI =>
+  new OpenAI({ ...common(config.timeoutMs), baseURL: config.baseURL, apiKey: config.apiKey });

@@ -1,0 +1,139 @@
+// Stream step: the upstream's raw SSE bytes → StreamChunks, passing each `data:` payload through
+// as is (no re-serialising). Only the chunk carrying usage is parsed; it is found cheaply because
+// `"usage":` cannot occur inside a JSON string (a quote in a string is always escaped).
+// https://learn.microsoft.com/azure/ai-services/openai/reference#chat-completions (stream, stream_options)
+// https://platform.openai.com/docs/api-reference/chat-streaming
+import type { Logger } from 'pino';
+import { GatewayError } from '../../errors.js';
+import { decodeSSE } from '../../streaming/sse.js';
+import type { StreamChunk, Usage } from '../types.js';
+import { gatewayErrorFromBody } from './error.js';
+import { normaliseUsage } from './response.js';
+
+export interface UpstreamStreamOptions {
+  body: AsyncIterable<Uint8Array>;
+  clientWantsUsage: boolean;
+  /** The model we asked for; replaced by the first model name a chunk reports. */
+  upstreamModel: string;
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export interface UpstreamStream {
+  chunks: AsyncIterable<StreamChunk>;
+  usage(): Usage | undefined;
+  model(): string;
+}
+
+const USAGE_KEY = '"usage":';
+const MODEL_KEY = '"model":"';
+const FINISH_KEY = '"finish_reason":"';
+
+/** The index just past `"usage":` when it is followed by a value other than null, else -1. */
+function usageValueAt(data: string): number {
+  const at = data.lastIndexOf(USAGE_KEY);
+  if (at === -1) return -1;
+  let i = at + USAGE_KEY.length;
+  while (data.charCodeAt(i) === 0x20) i++;
+  return data.startsWith('null', i) ? -1 : i;
+}
+
+export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
+  const { clientWantsUsage, signal, logger } = options;
+  let usage: Usage | undefined;
+  let model = options.upstreamModel;
+  let modelSeen = false;
+
+  async function* chunks(): AsyncGenerator<StreamChunk, void, undefined> {
+    let done = false;
+    let finished = false;
+    try {
+      for await (const event of decodeSSE(options.body)) {
+        const data = event.data;
+        if (data === '[DONE]') {
+          done = true;
+          break;
+        }
+        if (data.charCodeAt(0) !== 0x7b /* { */) {
+          logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
+          continue;
+        }
+        if (event.unterminated && !isWholeJson(data)) {
+          logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
+          continue;
+        }
+        if (event.event === 'error' || data.startsWith('{"error":')) throw streamErrorEvent(data);
+
+        if (!modelSeen) {
+          const at = data.indexOf(MODEL_KEY);
+          if (at !== -1 && data.charCodeAt(at + MODEL_KEY.length) !== 0x22) {
+            model = data.slice(at + MODEL_KEY.length, data.indexOf('"', at + MODEL_KEY.length));
+            modelSeen = true;
+          }
+        }
+        if (!finished && data.includes(FINISH_KEY)) finished = true;
+
+        if (usageValueAt(data) !== -1) {
+          let value: Record<string, unknown>;
+          try {
+            value = JSON.parse(data) as Record<string, unknown>;
+          } catch {
+            logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
+            continue;
+          }
+          usage = normaliseUsage(value.usage) ?? usage;
+          const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
+          if (usageOnly && !clientWantsUsage) continue;
+          yield { json: data, value };
+          continue;
+        }
+        yield { json: data };
+      }
+    } catch (err) {
+      if (err instanceof GatewayError || signal.aborted) throw err;
+      throw new GatewayError({
+        status: 502,
+        message: 'The upstream stream broke off before it was complete.',
+        code: 'upstream_stream_interrupted',
+        cause: err,
+      });
+    }
+    if (done) return;
+    if (finished && usage) {
+      logger.debug('upstream stream ended without [DONE] after its finish and usage chunks; treating it as complete');
+      return;
+    }
+    throw new GatewayError({
+      status: 502,
+      message: 'The upstream stream ended before it was complete.',
+      code: 'upstream_stream_incomplete',
+    });
+  }
+
+  return { chunks: chunks(), usage: () => usage, model: () => model };
+}
+
+/** Only for the one unterminated last event of a stream: is it whole or cut off? */
+function isWholeJson(data: string): boolean {
+  try {
+    JSON.parse(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function streamErrorEvent(data: string): GatewayError {
+  let error: unknown;
+  try {
+    error = (JSON.parse(data) as { error?: unknown }).error;
+  } catch {
+    error = undefined;
+  }
+  const status = Number((error as { status?: unknown } | undefined)?.status);
+  return gatewayErrorFromBody({
+    status: status >= 400 && status < 600 ? status : 502,
+    error,
+    fallbackMessage: 'The upstream reported an error mid-stream.',
+  });
+}

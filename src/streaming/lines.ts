@@ -1,0 +1,60 @@
+// Byte-level line splitter for text/event-stream, after openai-node's LineDecoder
+// (src/internal/decoders/line.ts). Lines end at "\r\n", "\n" or "\r" (WHATWG SSE §9.2.5), and a
+// terminator may be split across chunks: a chunk ending in "\r" waits to see whether the next
+// one starts with "\n". Bytes are decoded per complete line, so a multi-byte UTF-8 character split
+// across chunks is never torn (line terminators are ASCII and never occur inside one).
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class LineDecoder {
+  readonly #utf8 = new TextDecoder();
+  /** Bytes of the current, unfinished line (from earlier chunks). */
+  #pending: Uint8Array[] = [];
+  /** The previous chunk ended with "\r": a "\n" at the start of the next chunk belongs to it. */
+  #afterCR = false;
+
+  /** Complete lines found in `chunk` (without their terminators). */
+  decode(chunk: Uint8Array): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    if (this.#afterCR && chunk.length > 0) {
+      this.#afterCR = false;
+      if (chunk[0] === LF) start = 1;
+    }
+    for (let i = start; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (byte !== LF && byte !== CR) continue;
+      lines.push(this.#take(chunk.subarray(start, i)));
+      if (byte === CR) {
+        if (i + 1 === chunk.length) this.#afterCR = true;
+        else if (chunk[i + 1] === LF) i++;
+      }
+      start = i + 1;
+    }
+    // Copy: the caller may reuse its buffer.
+    if (start < chunk.length) this.#pending.push(chunk.slice(start));
+    return lines;
+  }
+
+  /** The last line when the input ended without a terminator (empty list otherwise). */
+  flush(): string[] {
+    this.#afterCR = false;
+    if (this.#pending.length === 0) return [];
+    return [this.#take(new Uint8Array(0))];
+  }
+
+  #take(tail: Uint8Array): string {
+    if (this.#pending.length === 0) return this.#utf8.decode(tail);
+    const parts = [...this.#pending, tail];
+    this.#pending = [];
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    const joined = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return this.#utf8.decode(joined);
+  }
+}

@@ -1,0 +1,81 @@
+// Server-sent events: bytes → events, after openai-node's SSEDecoder (src/core/streaming.ts) and
+// the WHATWG event-stream interpretation rules
+// (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+import { LineDecoder } from './lines.js';
+
+export interface SSEEvent {
+  /** The `event:` field, when the stream named one. */
+  event?: string;
+  /** All `data:` lines of the event joined with "\n". */
+  data: string;
+  id?: string;
+  /** Set on the final event of a stream that ended without the blank line closing it: it may
+   * be whole (a server that omits the last blank line) or cut short, so callers that care check it. */
+  unterminated?: true;
+}
+
+/** Turns lines into events; a blank line dispatches the event collected so far. */
+export class SSEDecoder {
+  #data: string[] = [];
+  #event: string | undefined;
+  #id: string | undefined;
+
+  /** Feeds one line; returns the event it completes, if any. */
+  decode(line: string): SSEEvent | undefined {
+    if (line === '') return this.#dispatch();
+    if (line.startsWith(':')) return undefined; // comment (keep-alive pings)
+
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+
+    if (field === 'data') this.#data.push(value);
+    else if (field === 'event') this.#event = value;
+    else if (field === 'id') {
+      if (!value.includes('\0')) this.#id = value;
+    }
+    // `retry` and unknown fields are ignored.
+    return undefined;
+  }
+
+  /** The final event of a stream that ended without a blank line. */
+  flush(): SSEEvent | undefined {
+    return this.#dispatch();
+  }
+
+  #dispatch(): SSEEvent | undefined {
+    if (this.#data.length === 0 && this.#event === undefined) return undefined;
+    const event: SSEEvent = { data: this.#data.join('\n') };
+    if (this.#event !== undefined) event.event = this.#event;
+    if (this.#id !== undefined) event.id = this.#id;
+    this.#data = [];
+    this.#event = undefined;
+    // The last event id persists across events (per spec), so it is not reset here.
+    return event;
+  }
+}
+
+/** Decodes a byte stream (a fetch body, a socket) into SSE events, in order. Returning early
+ * (break in for-await) returns the source iterator too, which cancels a fetch body. */
+export async function* decodeSSE(source: AsyncIterable<Uint8Array>): AsyncGenerator<SSEEvent, void, undefined> {
+  const lines = new LineDecoder();
+  const events = new SSEDecoder();
+  for await (const chunk of source) {
+    for (const line of lines.decode(chunk)) {
+      const event = events.decode(line);
+      if (event) yield event;
+    }
+  }
+  for (const line of lines.flush()) {
+    const event = events.decode(line);
+    if (event) yield event;
+  }
+  const last = events.flush();
+  if (last) yield { ...last, unterminated: true };
+}
+
+/** One SSE event carrying `json` (already serialised, so it has no newlines) as its data. */
+export const sseData = (json: string): string => `data: ${json}\n\n`;
+
+export const SSE_DONE = 'data: [DONE]\n\n';

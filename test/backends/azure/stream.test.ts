@@ -1,0 +1,84 @@
+// stream.ts without HTTP: a recorded Azure stream (shape of a real capture, include_usage forced on)
+// fed one byte at a time must come out as exactly the same SSE, minus the usage chunk the client
+// did not ask for.
+import { describe, expect, it } from 'vitest';
+import { upstreamStream } from '../../../src/backends/azure/stream.js';
+import { chatRequestBody } from '../../../src/backends/azure/request.js';
+import { GatewayError } from '../../../src/errors.js';
+import { sseData } from '../../../src/streaming/sse.js';
+import { logger } from './helpers.js';
+
+const recorded = [
+  '{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}',
+  '{"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],"created":1732550000,"id":"chatcmpl-AXyz","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk","system_fingerprint":"fp_04751d0b65","usage":null}',
+  '{"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}},"delta":{"content":"Bonjour \\"usage\\": été"},"finish_reason":null,"index":0,"logprobs":null}],"created":1732550000,"id":"chatcmpl-AXyz","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk","system_fingerprint":"fp_04751d0b65","usage":null}',
+  '{"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],"created":1732550000,"id":"chatcmpl-AXyz","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk","system_fingerprint":"fp_04751d0b65","usage":null}',
+  '{"choices":[],"created":1732550000,"id":"chatcmpl-AXyz","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk","system_fingerprint":"fp_04751d0b65","usage":{"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":0},"prompt_tokens":1200,"prompt_tokens_details":{"cached_tokens":1024},"total_tokens":1205}}',
+];
+const wire = new TextEncoder().encode(recorded.map(sseData).join('').replaceAll('\n', '\r\n') + 'data: [DONE]\r\n\r\n');
+
+async function* byteByByte(bytes: Uint8Array) {
+  for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+}
+
+async function run(clientWantsUsage: boolean, bytes = wire) {
+  const stream = upstreamStream({ body: byteByByte(bytes), clientWantsUsage, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+  let out = '';
+  let error: unknown;
+  try {
+    for await (const chunk of stream.chunks) out += sseData(chunk.json);
+  } catch (e) {
+    error = e;
+  }
+  return { out, error, usage: stream.usage(), model: stream.model() };
+}
+
+describe('upstreamStream', () => {
+  it('passes a recorded stream through byte-exact, dropping the unrequested usage chunk', async () => {
+    const { out, error, usage, model } = await run(false);
+    expect(error).toBeUndefined();
+    expect(out).toBe(recorded.slice(0, 4).map(sseData).join(''));
+    expect(usage).toEqual({ input: 176, output: 5, cacheRead: 1024, cacheWrite: 0, reasoning: 0 });
+    expect(model).toBe('gpt-4o-2024-08-06');
+  });
+
+  it('keeps the usage chunk when the client asked', async () => {
+    const { out, usage } = await run(true);
+    expect(out).toBe(recorded.map(sseData).join(''));
+    expect(usage?.input).toBe(176);
+  });
+
+  it('accepts a server that omits the blank line after [DONE]', async () => {
+    const { out, error } = await run(true, wire.subarray(0, wire.length - 4));
+    expect(error).toBeUndefined();
+    expect(out).toBe(recorded.map(sseData).join(''));
+  });
+
+  it('a stream cut inside an event throws after the complete events', async () => {
+    const cut = wire.subarray(0, wire.length - 300);
+    const { out, error } = await run(false, cut);
+    expect(out).toBe(recorded.slice(0, 4).map(sseData).join(''));
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe('upstream_stream_incomplete');
+  });
+});
+
+describe('chatRequestBody', () => {
+  const base = { model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], temperature: 0.2, data_sources: [{ type: 'azure_search' }] };
+
+  it('rewrites the model and forces include_usage, keeping other stream options', () => {
+    const body = chatRequestBody(
+      { body: { ...base, stream: true, stream_options: { include_obfuscation: false } }, model: 'gpt-4o', stream: true, clientWantsStreamUsage: false },
+      'dep-1',
+    );
+    expect(body).toEqual({ ...base, model: 'dep-1', stream: true, stream_options: { include_obfuscation: false, include_usage: true } });
+  });
+
+  it('drops stream fields on a non-streamed call and leaves the client body untouched', () => {
+    const client = { ...base, stream: false, stream_options: { include_usage: true } };
+    const body = chatRequestBody({ body: client, model: 'gpt-4o', stream: false, clientWantsStreamUsage: false }, 'dep-1');
+    expect(body).toEqual({ ...base, model: 'dep-1' });
+    expect(client.model).toBe('gpt-4o');
+    expect(client.stream_options).toEqual({ include_usage: true });
+  });
+});
