@@ -18,14 +18,15 @@ const isObject = (value: unknown): value is JsonObject =>
 /** Union members that are set (the SDK omits unset ones; null counts as unset). */
 const setMembers = (block: JsonObject) => Object.keys(block).filter((key) => block[key] !== undefined && block[key] !== null);
 
-function checkUnion(block: unknown, path: string, known: string[]): string {
+/** A union (ContentBlock, Tool, ToolChoice, …) must set exactly one known member. */
+function checkUnion(block: unknown, shape: string, path: string, known: string[]): string {
   if (!isObject(block)) throw constraintViolation(undefined, path, 'Member must not be null');
   const members = setMembers(block);
   if (members.length !== 1) {
-    throw validation(`The ${path} object must set exactly one member, but ${members.length} were set${members.length ? ` (${members.join(', ')})` : ''}.`);
+    throw validation(`The ${shape} object at ${path} must set exactly one member, but ${members.length} were set${members.length ? ` (${members.join(', ')})` : ''}.`);
   }
   const member = members[0]!;
-  if (!known.includes(member)) throw validation(`The ${path} object has an unknown member: ${member}.`);
+  if (!known.includes(member)) throw validation(`The ${shape} object at ${path} has an unknown member: ${member}.`);
   return member;
 }
 
@@ -56,7 +57,7 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     if (tools.length === 0) throw constraintViolation('[]', 'toolConfig.tools', 'Member must have length greater than or equal to 1');
     toolNames = [];
     tools.forEach((tool, i) => {
-      const member = checkUnion(tool, `toolConfig.tools.${i}`, ['toolSpec', 'cachePoint']);
+      const member = checkUnion(tool, 'Tool', `toolConfig.tools.${i}`, ['toolSpec', 'cachePoint']);
       if (member === 'cachePoint') return checkCachePoint((tool as JsonObject)['cachePoint'], `toolConfig.tools.${i}`);
       const spec = (tool as JsonObject)['toolSpec'];
       const name = isObject(spec) ? spec['name'] : undefined;
@@ -71,7 +72,7 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     });
     const choice = toolConfig['toolChoice'];
     if (choice !== undefined && choice !== null) {
-      const member = checkUnion(choice, 'toolConfig.toolChoice', ['auto', 'any', 'tool']);
+      const member = checkUnion(choice, 'ToolChoice', 'toolConfig.toolChoice', ['auto', 'any', 'tool']);
       if (member === 'tool') {
         const name = (choice as { tool?: { name?: unknown } }).tool?.name;
         if (typeof name !== 'string' || !toolNames.includes(name)) {
@@ -106,7 +107,7 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     const answeredIds: string[] = [];
     content.forEach((block: unknown, b) => {
       const at = `messages.${m}.content.${b}`;
-      const member = checkUnion(block, `ContentBlock at ${at}`, CONTENT_MEMBERS);
+      const member = checkUnion(block, 'ContentBlock', at, CONTENT_MEMBERS);
       const value = (block as JsonObject)[member];
       switch (member) {
         case 'text':
@@ -139,7 +140,7 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
             const parts = value['content'];
             if (!Array.isArray(parts)) throw constraintViolation(undefined, `${at}.toolResult.content`, 'Member must not be null');
             parts.forEach((part: unknown, p) => {
-              const kind = checkUnion(part, `ToolResultContentBlock at ${at}.toolResult.content.${p}`, ['text', 'json', 'image', 'document', 'video']);
+              const kind = checkUnion(part, 'ToolResultContentBlock', `${at}.toolResult.content.${p}`, ['text', 'json', 'image', 'document', 'video']);
               if (kind === 'text') checkText((part as JsonObject)['text'], `ToolResultContentBlock object at ${at}.toolResult.content.${p}`);
             });
             answeredIds.push(id);
@@ -163,7 +164,7 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
   if (system !== undefined && system !== null) {
     if (!Array.isArray(system)) throw validation('Malformed input request: system must be a list, please reformat your input and try again.');
     system.forEach((block: unknown, s) => {
-      const member = checkUnion(block, `SystemContentBlock at system.${s}`, SYSTEM_MEMBERS);
+      const member = checkUnion(block, 'SystemContentBlock', `system.${s}`, SYSTEM_MEMBERS);
       if (member === 'text') checkText((block as JsonObject)['text'], `SystemContentBlock object at system.${s}`);
       if (member === 'cachePoint') checkCachePoint((block as JsonObject)['cachePoint'], `system.${s}`);
     });
