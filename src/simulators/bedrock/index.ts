@@ -24,6 +24,8 @@ export interface BedrockSimulatorOptions {
   models?: string[];
   /** How long a written cache prefix stays readable (Bedrock's default TTL is 5 minutes). */
   cacheTtlMs?: number;
+  /** Pause between ConverseStream event frames (default 0), so streams take time like a model generating. */
+  streamEventDelayMs?: number;
 }
 
 export interface BedrockSimulator {
@@ -49,6 +51,9 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
   const cacheTtlMs = options.cacheTtlMs ?? 300_000;
   if (!(cacheTtlMs > 0)) throw new TypeError(`cacheTtlMs must be positive, got ${String(options.cacheTtlMs)}`);
 
+  const streamEventDelayMs = options.streamEventDelayMs ?? 0;
+  if (!(streamEventDelayMs >= 0)) throw new TypeError(`streamEventDelayMs must be ≥ 0, got ${String(options.streamEventDelayMs)}`);
+
   const cache = new PromptCache({ ttlMs: cacheTtlMs });
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
@@ -62,6 +67,7 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
       cache,
       faults,
       requests,
+      streamEventDelayMs,
     }),
   });
 
