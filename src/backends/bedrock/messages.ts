@@ -107,6 +107,9 @@ function userBlocks(content: unknown, param: string): ContentBlock[] {
       blocks.push(imageBlock(part.image_url, `${partParam}.image_url`));
       return;
     }
+    if (!isRecord(part) || part.type !== 'text') {
+      throw invalidRequest(`Unsupported content part type ${JSON.stringify(isRecord(part) ? part.type : part)}; expected text or image_url.`, `${partParam}.type`);
+    }
     const text = partText(part, partParam, false);
     if (text !== undefined) blocks.push({ text });
   });
