@@ -5,8 +5,6 @@ import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BedrockConfig } from './config.js';
 
-/** Concurrent connections per backend; requests beyond it queue in the agent. */
-const MAX_SOCKETS = 256;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export function createBedrockClient(config: BedrockConfig): BedrockRuntimeClient {
@@ -14,7 +12,7 @@ export function createBedrockClient(config: BedrockConfig): BedrockRuntimeClient
   // session (TCP + TLS handshake) for every request: costly at gateway rates and it also forces
   // h2c on a plain-http endpoint. HTTP/1.1 with a keep-alive pool reuses warm connections, one
   // request per socket, which is what a long event stream needs anyway.
-  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
+  const agentOptions = { keepAlive: true, maxSockets: config.maxSockets };
   const requestHandler = new NodeHttpHandler({
     httpAgent: new HttpAgent(agentOptions),
     httpsAgent: new HttpsAgent(agentOptions),

@@ -51,7 +51,7 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
     const toolIndex = new Map<number, number>();
     try {
       for await (const event of events) {
-        if (!started && (event.messageStart || event.contentBlockStart || event.contentBlockDelta)) {
+        if (!started && (event.messageStart || event.contentBlockStart || event.contentBlockDelta || event.messageStop)) {
           started = true;
           yield deltaChunk({ role: 'assistant', content: '' });
         }

@@ -103,6 +103,12 @@ describe('ConverseStream → chat.completion.chunk', () => {
     expect(t.usage()).toEqual({ input: 30, output: 20, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });
 
+  it('an empty answer still starts with the role chunk and ends with finish_reason', async () => {
+    const t = translateStream(replay([ev({ messageStop: { stopReason: 'max_tokens' } })]), { model: MODEL, clientWantsStreamUsage: true, mapError });
+    expect(await collect(t.chunks)).toEqual([d({ role: 'assistant', content: '' }), { choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }]);
+    expect(t.usage()).toBeUndefined();
+  });
+
   it('exception mid-stream (thrown by the SDK iterator): the partial chunks, then a GatewayError', async () => {
     const throttled = Object.assign(new Error('Too many tokens, please wait before trying again.'), { name: 'ThrottlingException', $fault: 'client', $metadata: {} });
     const t = translateStream(replay([...TEXT_ONLY.slice(0, 3), throttled]), { model: MODEL, clientWantsStreamUsage: true, mapError });
