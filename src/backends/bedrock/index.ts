@@ -48,7 +48,7 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
     }
     if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
     if (!output.stream) throw mapError(new Error('ConverseStream answered without a stream'));
-    const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError });
+    const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError, signal: ctx.signal });
     return { type: 'stream', status: 200, headers, model: modelId, chunks: translated.chunks, usage: translated.usage };
   }
 

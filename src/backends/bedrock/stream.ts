@@ -12,6 +12,9 @@ export interface TranslateStreamOptions {
   clientWantsStreamUsage: boolean;
   /** Turns whatever the event iterator throws into the error to throw (see error.ts). */
   mapError: (err: unknown) => Error;
+  /** Once aborted, no further chunk is yielded (events the SDK had already buffered included):
+   * the iteration throws the abort reason. */
+  signal?: AbortSignal;
 }
 
 export interface TranslatedStream {
@@ -51,6 +54,7 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
     const toolIndex = new Map<number, number>();
     try {
       for await (const event of events) {
+        options.signal?.throwIfAborted();
         if (!started && (event.messageStart || event.contentBlockStart || event.contentBlockDelta || event.messageStop)) {
           started = true;
           yield deltaChunk({ role: 'assistant', content: '' });

@@ -164,6 +164,26 @@ describe('ConverseStream → chat.completion.chunk', () => {
     expect(rest).toHaveLength(2);
   });
 
+  it('abort between events: no further chunk, the abort reason is thrown', async () => {
+    const controller = new AbortController();
+    const t = translateStream(replay(TEXT_ONLY), {
+      model: MODEL,
+      clientWantsStreamUsage: false,
+      signal: controller.signal,
+      mapError: (err) => mapBedrockError(err, { signal: controller.signal, logger }),
+    });
+    const seen: unknown[] = [];
+    const err = await (async () => {
+      for await (const chunk of t.chunks) {
+        seen.push(chunk.value);
+        controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(seen).toHaveLength(1);
+    expect(err).toBe(controller.signal.reason);
+    expect((err as Error).name).toBe('AbortError');
+  });
+
   it('abort while iterating rethrows the abort error itself', async () => {
     const controller = new AbortController();
     controller.abort();
