@@ -62,12 +62,17 @@ interface SdkErrorLike {
   $response?: { headers?: Record<string, string | undefined> };
 }
 
-/** The error to throw for `err`: a GatewayError, or the abort error itself when `signal` fired
- * (the caller decides what an abort means; it is not an upstream failure). */
+/** The error to throw for `err`: a GatewayError, or, when `signal` fired, not an upstream failure
+ * at all: an AbortError is rethrown as is, and any other error the abort caused (a reset socket
+ * mid-stream) becomes the signal's reason, so the caller sees what it aborted with. */
 export function mapBedrockError(err: unknown, options: MapErrorOptions): Error {
   if (err instanceof GatewayError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
-  if (options.signal.aborted || e.name === 'AbortError') return err instanceof Error ? err : new Error(String(err));
+  if (e.name === 'AbortError') return err as Error;
+  if (options.signal.aborted) {
+    const reason: unknown = options.signal.reason;
+    return reason instanceof Error ? reason : err instanceof Error ? err : new Error(String(err));
+  }
 
   const name = errorName(e);
   const upstreamStatus = e.$metadata?.httpStatusCode;

@@ -89,6 +89,13 @@ describe('Bedrock exception → GatewayError', () => {
     expect(map(abort).result).toBe(abort);
   });
 
+  it('another error caused by the abort (socket reset) becomes the signal reason', () => {
+    const controller = new AbortController();
+    controller.abort();
+    const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    expect(map(reset, controller.signal).result).toBe(controller.signal.reason);
+  });
+
   it('a GatewayError passes through', () => {
     const g = new GatewayError({ status: 418, message: 'teapot' });
     expect(map(g).result).toBe(g);
