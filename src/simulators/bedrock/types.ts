@@ -1,0 +1,79 @@
+// The Converse wire shapes the simulator reads and writes (rest-json, as the SDK serialises them).
+// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+// Request bodies are untrusted JSON: validate.ts checks them before anything else relies on these types.
+
+export type JsonObject = Record<string, unknown>;
+
+export interface ToolUseBlock {
+  toolUseId: string;
+  name: string;
+  input: JsonObject;
+}
+
+export interface ToolResultBlock {
+  toolUseId: string;
+  content: Array<{ text?: string; json?: unknown; image?: unknown; document?: unknown }>;
+  status?: 'success' | 'error';
+}
+
+/** Exactly one member is set (validate.ts enforces it). */
+export interface ContentBlock {
+  text?: string;
+  image?: { format: string; source: { bytes?: string } };
+  document?: unknown;
+  video?: unknown;
+  toolUse?: ToolUseBlock;
+  toolResult?: ToolResultBlock;
+  cachePoint?: { type: string };
+  reasoningContent?: unknown;
+  guardContent?: unknown;
+}
+
+export interface Message {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+export interface SystemBlock {
+  text?: string;
+  cachePoint?: { type: string };
+  guardContent?: unknown;
+}
+
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  inputSchema: { json: JsonObject };
+}
+
+export interface Tool {
+  toolSpec?: ToolSpec;
+  cachePoint?: { type: string };
+}
+
+export type ToolChoice = { auto: JsonObject } | { any: JsonObject } | { tool: { name: string } };
+
+export interface ConverseRequest {
+  messages: Message[];
+  system?: SystemBlock[];
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
+  toolConfig?: { tools: Tool[]; toolChoice?: ToolChoice };
+  additionalModelRequestFields?: unknown;
+}
+
+export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
+
+export interface ConverseUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+/** What the answer generator produced, before it is written as JSON or as event-stream frames. */
+export interface Answer {
+  content: Array<{ text: string } | { toolUse: ToolUseBlock }>;
+  stopReason: StopReason;
+  outputTokens: number;
+}

@@ -1,0 +1,186 @@
+// The request rules Bedrock enforces on Converse / ConverseStream, each answered with a 400
+// ValidationException worded like AWS, so a gateway's translator is tested against the same
+// refusals it would meet in production.
+// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ContentBlock.html
+// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html
+import { constraintViolation, validation } from './errors.js';
+import type { ConverseRequest, JsonObject } from './types.js';
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const TOOL_USE_ID = /^[a-zA-Z0-9_.:-]{1,64}$/;
+const CONTENT_MEMBERS = ['text', 'image', 'document', 'video', 'toolUse', 'toolResult', 'cachePoint', 'reasoningContent', 'guardContent'];
+const SYSTEM_MEMBERS = ['text', 'cachePoint', 'guardContent'];
+
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Union members that are set (the SDK omits unset ones; null counts as unset). */
+const setMembers = (block: JsonObject) => Object.keys(block).filter((key) => block[key] !== undefined && block[key] !== null);
+
+/** A union (ContentBlock, Tool, ToolChoice, …) must set exactly one known member. */
+function checkUnion(block: unknown, shape: string, path: string, known: string[]): string {
+  if (!isObject(block)) throw constraintViolation(undefined, path, 'Member must not be null');
+  const members = setMembers(block);
+  if (members.length !== 1) {
+    throw validation(`The ${shape} object at ${path} must set exactly one member, but ${members.length} were set${members.length ? ` (${members.join(', ')})` : ''}.`);
+  }
+  const member = members[0]!;
+  if (!known.includes(member)) throw validation(`The ${shape} object at ${path} has an unknown member: ${member}.`);
+  return member;
+}
+
+function checkCachePoint(value: unknown, path: string): void {
+  if (!isObject(value) || value['type'] !== 'default') {
+    throw constraintViolation(isObject(value) ? String(value['type']) : undefined, `${path}.cachePoint.type`, 'Member must satisfy enum value set: [default]');
+  }
+}
+
+function checkText(value: unknown, where: string): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw validation(`The text field in the ${where} is blank. Add text to the text field, and try again.`);
+  }
+}
+
+/** Throws a ValidationException for the first rule the body breaks; returns it typed otherwise. */
+export function validateConverseRequest(body: unknown): ConverseRequest {
+  if (!isObject(body)) throw validation('Malformed input request, please reformat your input and try again.');
+  const { messages, system, inferenceConfig, toolConfig } = body;
+  if (messages === undefined || messages === null) throw constraintViolation(undefined, 'messages', 'Member must not be null');
+  if (!Array.isArray(messages)) throw validation('Malformed input request: messages must be a list, please reformat your input and try again.');
+
+  // toolConfig first: the message rules below refer to the tools it declares.
+  let toolNames: string[] | undefined;
+  if (toolConfig !== undefined && toolConfig !== null) {
+    if (!isObject(toolConfig) || !Array.isArray(toolConfig['tools'])) throw constraintViolation(undefined, 'toolConfig.tools', 'Member must not be null');
+    const tools = toolConfig['tools'] as unknown[];
+    if (tools.length === 0) throw constraintViolation('[]', 'toolConfig.tools', 'Member must have length greater than or equal to 1');
+    toolNames = [];
+    tools.forEach((tool, i) => {
+      const member = checkUnion(tool, 'Tool', `toolConfig.tools.${i}`, ['toolSpec', 'cachePoint']);
+      if (member === 'cachePoint') return checkCachePoint((tool as JsonObject)['cachePoint'], `toolConfig.tools.${i}`);
+      const spec = (tool as JsonObject)['toolSpec'];
+      const name = isObject(spec) ? spec['name'] : undefined;
+      if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
+        throw constraintViolation(String(name), `toolConfig.tools.${i}.member.toolSpec.name`, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{1,64}');
+      }
+      const schema = (spec as JsonObject)['inputSchema'];
+      if (!isObject(schema) || !isObject(schema['json'])) {
+        throw validation(`The inputSchema of tool ${name} at toolConfig.tools.${i}.toolSpec must be a JSON schema object.`);
+      }
+      toolNames!.push(name);
+    });
+    const choice = toolConfig['toolChoice'];
+    if (choice !== undefined && choice !== null) {
+      const member = checkUnion(choice, 'ToolChoice', 'toolConfig.toolChoice', ['auto', 'any', 'tool']);
+      if (member === 'tool') {
+        const name = (choice as { tool?: { name?: unknown } }).tool?.name;
+        if (typeof name !== 'string' || !toolNames.includes(name)) {
+          throw validation(`The tool ${String(name)} named in toolConfig.toolChoice is not defined in toolConfig.tools.`);
+        }
+      }
+    }
+  }
+
+  if (messages.length === 0 || !isObject(messages[0]) || messages[0]['role'] !== 'user') {
+    if (messages.length > 0 && isObject(messages[0]) && messages[0]['role'] !== 'assistant') {
+      throw constraintViolation(String(messages[0]['role']), 'messages.0.member.role', 'Member must satisfy enum value set: [user, assistant]');
+    }
+    throw validation('A conversation must start with a user message. Try again with a conversation that starts with a user message.');
+  }
+
+  let previousToolUseIds: string[] = [];
+  messages.forEach((message: unknown, m) => {
+    if (!isObject(message)) throw constraintViolation(undefined, `messages.${m}`, 'Member must not be null');
+    const role = message['role'];
+    if (role !== 'user' && role !== 'assistant') {
+      throw constraintViolation(String(role), `messages.${m}.member.role`, 'Member must satisfy enum value set: [user, assistant]');
+    }
+    if (m > 0 && (messages[m - 1] as JsonObject)['role'] === role) {
+      throw validation('A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
+    }
+    const content = message['content'];
+    if (!Array.isArray(content) || content.length === 0) {
+      throw validation(`The content field in the Message object at messages.${m} is empty. Add a ContentBlock object to the content field and try again.`);
+    }
+    const toolUseIds: string[] = [];
+    const answeredIds: string[] = [];
+    content.forEach((block: unknown, b) => {
+      const at = `messages.${m}.content.${b}`;
+      const member = checkUnion(block, 'ContentBlock', at, CONTENT_MEMBERS);
+      const value = (block as JsonObject)[member];
+      switch (member) {
+        case 'text':
+          return checkText(value, `ContentBlock object at ${at}`);
+        case 'cachePoint':
+          return checkCachePoint(value, at);
+        case 'toolUse':
+        case 'toolResult': {
+          if (!toolNames) throw validation('The toolConfig field must be defined when using toolUse and toolResult content blocks.');
+          if (!isObject(value)) throw constraintViolation(undefined, `${at}.${member}`, 'Member must not be null');
+          const id = value['toolUseId'];
+          if (typeof id !== 'string' || !TOOL_USE_ID.test(id)) {
+            throw constraintViolation(String(id), `messages.${m}.member.content.${b}.member.${member}.toolUseId`, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]{1,64}');
+          }
+          if (member === 'toolUse') {
+            if (role !== 'assistant') throw validation(`${at}: toolUse blocks are only allowed in assistant messages.`);
+            const name = value['name'];
+            if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
+              throw constraintViolation(String(name), `messages.${m}.member.content.${b}.member.toolUse.name`, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{1,64}');
+            }
+            if (!isObject(value['input'])) {
+              throw validation(`The format of the value at ${at}.toolUse.input is invalid. Provide a json object for the field and try again.`);
+            }
+            toolUseIds.push(id);
+          } else {
+            if (role !== 'user') throw validation(`${at}: toolResult blocks are only allowed in user messages.`);
+            if (!previousToolUseIds.includes(id)) {
+              throw validation(`${at}: unexpected toolUseId ${id} found in toolResult blocks. Each toolResult block must have a corresponding toolUse block in the previous message.`);
+            }
+            const parts = value['content'];
+            if (!Array.isArray(parts)) throw constraintViolation(undefined, `${at}.toolResult.content`, 'Member must not be null');
+            parts.forEach((part: unknown, p) => {
+              const kind = checkUnion(part, 'ToolResultContentBlock', `${at}.toolResult.content.${p}`, ['text', 'json', 'image', 'document', 'video']);
+              if (kind === 'text') checkText((part as JsonObject)['text'], `ToolResultContentBlock object at ${at}.toolResult.content.${p}`);
+            });
+            answeredIds.push(id);
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    });
+    // Claude on Bedrock also insists that every toolUse is answered in the very next user message.
+    if (role === 'user' && previousToolUseIds.length > 0) {
+      const missing = previousToolUseIds.filter((id) => !answeredIds.includes(id));
+      if (missing.length > 0) {
+        throw validation(`Expected toolResult blocks at messages.${m}.content for the following Ids: ${missing.join(', ')}`);
+      }
+    }
+    previousToolUseIds = role === 'assistant' ? toolUseIds : [];
+  });
+
+  if (system !== undefined && system !== null) {
+    if (!Array.isArray(system)) throw validation('Malformed input request: system must be a list, please reformat your input and try again.');
+    system.forEach((block: unknown, s) => {
+      const member = checkUnion(block, 'SystemContentBlock', `system.${s}`, SYSTEM_MEMBERS);
+      if (member === 'text') checkText((block as JsonObject)['text'], `SystemContentBlock object at system.${s}`);
+      if (member === 'cachePoint') checkCachePoint((block as JsonObject)['cachePoint'], `system.${s}`);
+    });
+  }
+
+  if (inferenceConfig !== undefined && inferenceConfig !== null) {
+    if (!isObject(inferenceConfig)) throw validation('Malformed input request: inferenceConfig must be an object.');
+    const maxTokens = inferenceConfig['maxTokens'];
+    if (maxTokens !== undefined && maxTokens !== null && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) {
+      throw constraintViolation(String(maxTokens), 'inferenceConfig.maxTokens', 'Member must have value greater than or equal to 1');
+    }
+    const stops = inferenceConfig['stopSequences'];
+    if (stops !== undefined && stops !== null && (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string' || s === ''))) {
+      throw validation('The stopSequences field in inferenceConfig must be a list of non-empty strings.');
+    }
+  }
+
+  return body as unknown as ConverseRequest;
+}

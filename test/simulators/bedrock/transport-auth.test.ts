@@ -1,0 +1,133 @@
+// The real SDK against the simulator over both transports, and SigV4 refusals as AWS words them.
+import { ConverseCommand, ConverseStreamCommand, ResourceNotFoundException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BedrockSimulator } from '../../../src/simulators/bedrock/index.js';
+import { client, CREDENTIALS, SONNET, startSim, user, type Transport } from './helpers.js';
+
+let sim: BedrockSimulator;
+beforeAll(async () => {
+  sim = await startSim();
+});
+afterAll(() => sim.close());
+
+// 'Hello there' (11 chars): 3 message overhead + ceil(11/4) = 6 input tokens.
+const EXPECTED_TEXT = `Simulated answer from ${SONNET}. You said: "Hello there". That is 11 characters in 1 message.`;
+const EXPECTED_OUTPUT_TOKENS = Math.ceil(EXPECTED_TEXT.length / 4);
+
+describe.each<[Transport, string]>([
+  ['http2', '2.0'],
+  ['http1', '1.1'],
+])('over %s', (transport, httpVersion) => {
+  it('answers Converse with a deterministic message and usage', async () => {
+    const bedrock = client(sim, transport);
+    const before = sim.requests.length;
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello there')] }));
+    bedrock.destroy();
+    expect(res.output?.message).toEqual({ role: 'assistant', content: [{ text: EXPECTED_TEXT }] });
+    expect(res.stopReason).toBe('end_turn');
+    expect(res.usage).toEqual({ inputTokens: 6, outputTokens: EXPECTED_OUTPUT_TOKENS, totalTokens: 6 + EXPECTED_OUTPUT_TOKENS });
+    expect(res.metrics?.latencyMs).toBeGreaterThan(0);
+    expect(res.$metadata.httpStatusCode).toBe(200);
+    expect(res.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const recorded = sim.requests.slice(before);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({
+      operation: 'converse',
+      method: 'POST',
+      // The colon in the model id arrives URI-encoded; the simulator decodes it once.
+      path: '/model/anthropic.claude-sonnet-4-20250514-v1%3A0/converse',
+      modelId: SONNET,
+      httpVersion,
+      status: 200,
+      body: { messages: [{ role: 'user', content: [{ text: 'Hello there' }] }] },
+    });
+    expect(recorded[0]!.headers['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSIMULATOR0000001\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+  });
+
+  it('streams ConverseStream events in Bedrock order with usage last', async () => {
+    const bedrock = client(sim, transport);
+    const res = await bedrock.send(new ConverseStreamCommand({ modelId: SONNET, messages: [user('Hello there')] }));
+    const events: ConverseStreamOutput[] = [];
+    for await (const event of res.stream!) events.push(event);
+    bedrock.destroy();
+
+    const kinds = events.map((e) => Object.keys(e).find((k) => k !== '$unknown'));
+    expect(kinds[0]).toBe('messageStart');
+    expect(kinds.slice(-3)).toEqual(['contentBlockStop', 'messageStop', 'metadata']);
+    const deltas = events.filter((e) => e.contentBlockDelta).map((e) => e.contentBlockDelta!.delta?.text);
+    expect(deltas.length).toBe(5);
+    expect(deltas.join('')).toBe(EXPECTED_TEXT);
+    expect(events.at(-2)?.messageStop?.stopReason).toBe('end_turn');
+    expect(events.at(-1)?.metadata?.usage).toEqual({ inputTokens: 6, outputTokens: EXPECTED_OUTPUT_TOKENS, totalTokens: 6 + EXPECTED_OUTPUT_TOKENS });
+    expect(sim.requests.at(-1)).toMatchObject({ operation: 'converse-stream', httpVersion, status: 200 });
+  });
+
+  it('rejects a wrong secret with 403 InvalidSignatureException', async () => {
+    const bedrock = client(sim, transport, { credentials: { ...CREDENTIALS, secretAccessKey: 'wrong-secret' } });
+    const err = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toMatchObject({
+      name: 'InvalidSignatureException',
+      message: expect.stringMatching(/^The request signature we calculated does not match the signature you provided/),
+      $metadata: { httpStatusCode: 403 },
+    });
+  });
+});
+
+describe('authentication', () => {
+  it('rejects an unknown access key with 403 UnrecognizedClientException', async () => {
+    const bedrock = client(sim, 'http1', { credentials: { ...CREDENTIALS, accessKeyId: 'AKIDSOMEONEELSE00000' } });
+    const err = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toMatchObject({ name: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('rejects a signature scoped to another region', async () => {
+    const bedrock = client(sim, 'http1', { region: 'eu-west-1' });
+    const err = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toMatchObject({ name: 'InvalidSignatureException', message: expect.stringContaining("expected 'us-east-1', got 'eu-west-1'"), $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('rejects a request dated more than 5 minutes off', async () => {
+    const bedrock = client(sim, 'http1', { systemClockOffset: -6 * 60 * 1000 });
+    const err = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toMatchObject({ name: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than/), $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('accepts a request signed 4 minutes off', async () => {
+    const bedrock = client(sim, 'http1', { systemClockOffset: 4 * 60 * 1000 });
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] }));
+    bedrock.destroy();
+    expect(res.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('accepts session credentials (x-amz-security-token is signed)', async () => {
+    const bedrock = client(sim, 'http2', { credentials: { ...CREDENTIALS, sessionToken: 'session-token-123' } });
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] }));
+    bedrock.destroy();
+    expect(res.$metadata.httpStatusCode).toBe(200);
+    expect(sim.requests.at(-1)!.headers['x-amz-security-token']).toBe('session-token-123');
+  });
+});
+
+describe('models', () => {
+  it('answers an unknown model id with 404 ResourceNotFoundException', async () => {
+    const bedrock = client(sim, 'http2');
+    const err = await bedrock.send(new ConverseCommand({ modelId: 'anthropic.claude-nope-v1:0', messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toBeInstanceOf(ResourceNotFoundException);
+    expect(err).toMatchObject({ message: 'The provided model identifier is invalid.', $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('knows every model when no list is configured', async () => {
+    const open = await startSim({ models: undefined });
+    const bedrock = client(open, 'http1');
+    const res = await bedrock.send(new ConverseCommand({ modelId: 'amazon.nova-lite-v1:0', messages: [user('Hi')] }));
+    bedrock.destroy();
+    await open.close();
+    expect(res.output?.message?.content?.[0]?.text).toContain('Simulated answer from amazon.nova-lite-v1:0.');
+  });
+});
