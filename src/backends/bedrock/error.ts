@@ -52,6 +52,9 @@ const ACCOUNT_ID = /\b\d{12}\b/g;
 export interface MapErrorOptions {
   signal: AbortSignal;
   logger: Logger;
+  /** The error came while reading an event stream that had started (decides the wording of
+   * connection-level failures: "interrupted" rather than "could not be reached"). */
+  midStream?: boolean;
 }
 
 interface SdkErrorLike {
@@ -84,7 +87,7 @@ export function mapBedrockError(err: unknown, options: MapErrorOptions): Error {
     return new GatewayError({ status: 502, type: 'server_error', code: 'upstream_auth_error', message: 'The gateway could not authenticate to the upstream model service.', cause: err });
   }
 
-  const mapping = BY_NAME[name] ?? fallbackMapping(upstreamStatus, e);
+  const mapping = BY_NAME[name] ?? fallbackMapping(upstreamStatus, e, options.midStream === true);
   const headers: Record<string, string> = {};
   if (mapping.status === 429) {
     const retryAfter = e.$response?.headers?.['retry-after'];
@@ -107,12 +110,15 @@ function errorName(e: SdkErrorLike): string {
   return name;
 }
 
-function fallbackMapping(status: number | undefined, e: SdkErrorLike): ErrorMapping {
+function fallbackMapping(status: number | undefined, e: SdkErrorLike, midStream: boolean): ErrorMapping {
   if (status === 429) return { status: 429, type: 'rate_limit_error', safe: false, message: 'Too many requests to the model; retry later.', code: 'rate_limit_exceeded' };
   if (status !== undefined && status >= 400 && status < 500 && e.$fault === 'client') {
     return { status: 400, type: 'invalid_request_error', safe: false, message: 'The model rejected the request.', code: 'upstream_rejected' };
   }
   if (e.name === 'TimeoutError') return { status: 504, type: 'timeout_error', safe: false, message: 'The upstream model service did not answer in time.', code: 'upstream_timeout' };
+  if (midStream && status === undefined) {
+    return { status: 502, type: 'server_error', safe: false, message: 'The upstream stream was interrupted before the answer was complete.', code: 'upstream_stream_interrupted' };
+  }
   if (status === undefined) return { status: 502, type: 'server_error', safe: false, message: 'The upstream model service could not be reached.', code: 'upstream_unreachable' };
   return { status: 502, type: 'server_error', safe: false, message: 'The upstream model service failed.', code: 'upstream_error' };
 }

@@ -26,6 +26,7 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
     const modelId = resolveModelId(config.models, call.model);
     const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: config.promptCache });
     const mapError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger });
+    const mapStreamError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger, midStream: true });
     const headers: Record<string, string> = {};
 
     if (!call.stream) {
@@ -48,7 +49,7 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
     }
     if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
     if (!output.stream) throw mapError(new Error('ConverseStream answered without a stream'));
-    const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError, signal: ctx.signal });
+    const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError: mapStreamError, signal: ctx.signal });
     return { type: 'stream', status: 200, headers, model: modelId, chunks: translated.chunks, usage: translated.usage };
   }
 

@@ -188,7 +188,7 @@ describe('bedrock backend × simulator', () => {
     const seen: Array<Record<string, unknown>> = [];
     const err = await drain(result, seen).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
-    expect((err as GatewayError).status).toBeGreaterThanOrEqual(500);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_stream_interrupted' });
     expect(choicesOf(seen).some((c) => c.finish_reason !== null)).toBe(false);
   });
 
