@@ -131,6 +131,32 @@ describe('bedrock backend × simulator', () => {
     expect(answer.message.content).toContain('The get_weather tool returned: 18 degrees and sunny');
   });
 
+  it('on the wire: system, image bytes, tool config, inference config and cache points as Bedrock expects', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
+    const messages: ChatMessage[] = [
+      { role: 'developer', content: 'Answer briefly.' },
+      { role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] },
+      { role: 'assistant', content: 'A tiny PNG header.' },
+      { role: 'user', content: 'And the weather in "Oslo"?' },
+    ];
+    const result = (await backend.chat(
+      chatCall(messages, { historyLength: 3, body: { tools: [WEATHER_TOOL], tool_choice: 'required', max_tokens: 300, temperature: 0.5, stop: 'END' } }),
+      ctx(),
+    )) as JsonResult;
+    expect((result.body as { choices: Array<{ finish_reason: string }> }).choices[0]?.finish_reason).toBe('tool_calls');
+    expect(sim.requests[0]?.path).toBe(`/model/${encodeURIComponent(MODEL_ID)}/converse`);
+    expect(sim.requests[0]?.body).toEqual({
+      system: [{ text: 'Answer briefly.' }, { cachePoint: { type: 'default' } }],
+      messages: [
+        { role: 'user', content: [{ text: 'What is in this picture?' }, { image: { format: 'png', source: { bytes: png } } }] },
+        { role: 'assistant', content: [{ text: 'A tiny PNG header.' }, { cachePoint: { type: 'default' } }] },
+        { role: 'user', content: [{ text: 'And the weather in "Oslo"?' }] },
+      ],
+      inferenceConfig: { maxTokens: 300, temperature: 0.5, stopSequences: ['END'] },
+      toolConfig: { tools: [{ toolSpec: { name: 'get_weather', description: 'Weather by city', inputSchema: { json: WEATHER_TOOL.function.parameters } } }], toolChoice: { any: {} } },
+    });
+  });
+
   it('prompt cache: reads grow across three turns as historyLength grows', async () => {
     const system: ChatMessage = { role: 'system', content: `You are a careful assistant. ${'Follow the house rules. '.repeat(200)}` };
     const messages: ChatMessage[] = [system, { role: 'user', content: `First question about ${'topic '.repeat(50)}` }];
