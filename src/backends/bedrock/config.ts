@@ -16,7 +16,10 @@ export const bedrockConfigSchema = z
     models: z.record(z.string(), z.string().min(1)).default({}),
     /** Place a cachePoint after the stored history so later turns read it from the prompt cache. */
     promptCache: z.boolean().default(true),
+    /** Idle time (no bytes either way) after which a call fails, including a stalled stream. */
     timeoutMs: z.number().int().positive().default(600_000),
+    /** Keep-alive HTTP/1.1 connections to Bedrock; requests beyond this queue in the pool. */
+    maxSockets: z.number().int().positive().default(256),
   })
   .strict();
 export type BedrockConfig = z.infer<typeof bedrockConfigSchema>;

@@ -1,12 +1,66 @@
-// Stub: the Bedrock Converse backend lands with issue #4.
-import type { BackendFactory } from '../types.js';
-import { bedrockConfigSchema } from './config.js';
+// The stateful backend: AWS Bedrock Converse / ConverseStream.
+// Steps, one file each: request.ts (+ messages.ts) → client.ts → response.ts | stream.ts, error.ts.
+import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult } from '../types.js';
+import { createBedrockClient } from './client.js';
+import { bedrockConfigSchema, type BedrockConfig } from './config.js';
+import { mapBedrockError } from './error.js';
+import { resolveModelId, toConverseInput } from './request.js';
+import { fromConverseResponse } from './response.js';
+import { translateStream } from './stream.js';
 
 export const bedrockBackend: BackendFactory<typeof bedrockConfigSchema> = {
   type: 'bedrock',
   kind: 'stateful',
   configSchema: bedrockConfigSchema,
-  create() {
-    throw new Error('bedrock backend not implemented yet');
+  create({ name, config }) {
+    return createBedrockBackend(name, config);
   },
 };
+
+function createBedrockBackend(name: string, config: BedrockConfig): Backend {
+  const client = createBedrockClient(config);
+  const modelNames = Object.keys(config.models);
+
+  async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
+    const modelId = resolveModelId(config.models, call.model);
+    const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: config.promptCache });
+    const mapError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger });
+    const mapStreamError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger, midStream: true });
+    const headers: Record<string, string> = {};
+
+    if (!call.stream) {
+      let output;
+      try {
+        output = await client.send(new ConverseCommand(input), { abortSignal: ctx.signal });
+      } catch (err) {
+        throw mapError(err);
+      }
+      if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
+      const { body, usage } = fromConverseResponse(output, { model: modelId });
+      return { type: 'json', status: 200, headers, model: modelId, body: body as unknown as Record<string, unknown>, usage };
+    }
+
+    let output;
+    try {
+      output = await client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal });
+    } catch (err) {
+      throw mapError(err);
+    }
+    if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
+    if (!output.stream) throw mapError(new Error('ConverseStream answered without a stream'));
+    const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError: mapStreamError, signal: ctx.signal });
+    return { type: 'stream', status: 200, headers, model: modelId, chunks: translated.chunks, usage: translated.usage };
+  }
+
+  return {
+    name,
+    kind: 'stateful',
+    provider: 'aws.bedrock',
+    models: () => [...modelNames],
+    chat,
+    async close() {
+      client.destroy();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// Response step, streamed: ConverseStream events → OpenAI `chat.completion.chunk`s, one chunk per
+// event as it arrives, with usage collected on the way (nothing parses the stream twice).
+import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { GatewayError } from '../../errors.js';
+import type { StreamChunk, Usage } from '../types.js';
+import { completionId, finishReason, toOpenAIUsage, toUsage, unixSeconds } from './response.js';
+
+export interface TranslateStreamOptions {
+  /** The Bedrock model id that answers, reported in every chunk. */
+  model: string;
+  clientWantsStreamUsage: boolean;
+  /** Turns whatever the event iterator throws into the error to throw (see error.ts). */
+  mapError: (err: unknown) => Error;
+  /** Once aborted, no further chunk is yielded (events the SDK had already buffered included):
+   * the iteration throws the abort reason. */
+  signal?: AbortSignal;
+}
+
+export interface TranslatedStream {
+  chunks: AsyncGenerator<StreamChunk, void, undefined>;
+  /** Usage so far; final once `chunks` has ended, failed or been abandoned. */
+  usage(): Usage | undefined;
+}
+
+type Delta = ChatCompletionChunk.Choice['delta'];
+
+/** Exception members of the event union. The SDK throws them while iterating; a recorded or
+ * hand-fed stream may carry them as events, so both paths end in `mapError`. */
+const EXCEPTION_MEMBERS = [
+  'internalServerException',
+  'modelStreamErrorException',
+  'serviceUnavailableException',
+  'throttlingException',
+  'validationException',
+] as const;
+
+export function translateStream(events: AsyncIterable<ConverseStreamOutput>, options: TranslateStreamOptions): TranslatedStream {
+  let usage: Usage | undefined;
+  const id = completionId();
+  const created = unixSeconds();
+  const { model } = options;
+
+  const chunk = (choices: ChatCompletionChunk.Choice[], extra?: Partial<ChatCompletionChunk>): StreamChunk => {
+    const value: ChatCompletionChunk = { id, object: 'chat.completion.chunk', created, model, choices, ...extra };
+    return { value: value as unknown as Record<string, unknown>, json: JSON.stringify(value) };
+  };
+  const deltaChunk = (delta: Delta): StreamChunk => chunk([{ index: 0, delta, finish_reason: null }]);
+
+  async function* run(): AsyncGenerator<StreamChunk, void, undefined> {
+    let started = false;
+    let stopped = false;
+    /** Bedrock contentBlockIndex → OpenAI tool_calls[].index (which counts tool calls only). */
+    const toolIndex = new Map<number, number>();
+    try {
+      for await (const event of events) {
+        options.signal?.throwIfAborted();
+        if (!started && (event.messageStart || event.contentBlockStart || event.contentBlockDelta || event.messageStop)) {
+          started = true;
+          yield deltaChunk({ role: 'assistant', content: '' });
+        }
+        if (event.contentBlockStart?.start?.toolUse) {
+          const { toolUseId, name } = event.contentBlockStart.start.toolUse;
+          const index = toolIndex.size;
+          toolIndex.set(event.contentBlockStart.contentBlockIndex ?? -1, index);
+          yield deltaChunk({ tool_calls: [{ index, id: toolUseId ?? '', type: 'function', function: { name: name ?? '', arguments: '' } }] });
+        } else if (event.contentBlockDelta?.delta) {
+          const { delta } = event.contentBlockDelta;
+          if (delta.text !== undefined) {
+            if (delta.text !== '') yield deltaChunk({ content: delta.text });
+          } else if (delta.toolUse) {
+            const block = event.contentBlockDelta.contentBlockIndex ?? -1;
+            let index = toolIndex.get(block);
+            if (index === undefined) {
+              index = toolIndex.size;
+              toolIndex.set(block, index);
+            }
+            yield deltaChunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input ?? '' } }] });
+          }
+          // reasoningContent, citations and the rest have no place in a chat.completion.chunk.
+        } else if (event.messageStop) {
+          stopped = true;
+          yield chunk([{ index: 0, delta: {}, finish_reason: finishReason(event.messageStop.stopReason) }]);
+        } else if (event.metadata) {
+          usage = toUsage(event.metadata.usage);
+          if (usage && options.clientWantsStreamUsage) yield chunk([], { usage: toOpenAIUsage(usage) });
+        } else {
+          const member = EXCEPTION_MEMBERS.find((m) => event[m] !== undefined);
+          if (member) throw exceptionEvent(member, event[member]);
+        }
+      }
+    } catch (err) {
+      throw options.mapError(err);
+    }
+    if (!stopped) {
+      throw new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_truncated', message: 'The upstream stream ended before the answer was complete.' });
+    }
+  }
+
+  return { chunks: run(), usage: () => usage };
+}
+
+function exceptionEvent(member: string, payload: { message?: string | undefined } | undefined): Error {
+  const err = new Error(payload?.message ?? member);
+  err.name = member[0]?.toUpperCase() + member.slice(1);
+  return err;
+}
