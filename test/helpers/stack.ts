@@ -3,19 +3,31 @@ import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import { startAzureSimulator, type AzureSimulator } from '../../src/simulators/azure/index.js';
+import { startBedrockSimulator, type BedrockSimulator } from '../../src/simulators/bedrock/index.js';
 
 export const KEY = 'sk-stack-test-0123456789';
 export const OTHER = 'sk-stack-other-0123456789';
 export const AZURE_KEY = 'azure-sim-key';
+export const AWS = { accessKeyId: 'AKIDSTACKTEST', secretAccessKey: 'stack-test-secret' };
+export const SONNET = 'anthropic.claude-sonnet-4-20250514-v1:0';
 
 export interface Stack {
   gateway: Gateway;
   azure: AzureSimulator;
+  bedrock: BedrockSimulator;
   url: string;
   close(): Promise<void>;
 }
 
-export async function startStack(options: { extraYaml?: string; ledgerDir?: string } = {}): Promise<Stack> {
+export interface StackOptions {
+  extraYaml?: string;
+  ledgerDir?: string;
+  /** The sessions section (default: memory store). */
+  sessionsYaml?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const bedrock = await startBedrockSimulator({ region: 'us-east-1', credentials: AWS });
   const azure = await startAzureSimulator({
     apiKey: AZURE_KEY,
     deployments: { 'gpt-4o-prod': 'gpt-4o-2024-08-06', 'mini-prod': 'gpt-4o-mini-2024-07-18', 'embed-small': 'text-embedding-3-small' },
@@ -32,6 +44,13 @@ backends:
     apiKey: ${AZURE_KEY}
     apiVersion: "2024-10-21"
     deployments: { gpt-4o: gpt-4o-prod, gpt-4o-mini: mini-prod, text-embedding-3-small: embed-small, ghost: no-such-deployment }
+  bedrock:
+    type: bedrock
+    region: us-east-1
+    endpoint: ${bedrock.url}
+    credentials: { accessKeyId: ${AWS.accessKeyId}, secretAccessKey: ${AWS.secretAccessKey} }
+    models: { gpt-4o: "${SONNET}", claude-sonnet-4: "${SONNET}" }
+${options.sessionsYaml ?? ''}
 metering:
   ledger: ${options.ledgerDir ? `{ type: jsonl, dir: "${options.ledgerDir}" }` : '{ type: none }'}
 ${options.extraYaml ?? ''}`;
@@ -40,10 +59,11 @@ ${options.extraYaml ?? ''}`;
   return {
     gateway,
     azure,
+    bedrock,
     url: gateway.url,
     async close() {
       await gateway.stop(0);
-      await azure.close();
+      await Promise.all([azure.close(), bedrock.close()]);
     },
   };
 }

@@ -1,0 +1,81 @@
+// The official openai client → the gateway → the Bedrock simulator (SigV4, event-stream framing),
+// with the session's history held by the gateway.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY, OTHER, SONNET, startStack, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+let client: OpenAI;
+beforeAll(async () => {
+  stack = await startStack();
+  client = new OpenAI({ apiKey: KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+});
+afterAll(() => stack.close());
+
+const session = (id: string) => ({ headers: { 'x-session-id': id } });
+
+describe('stateful path through the openai client', () => {
+  it('a 10-turn session sending only new messages: history kept, cache reads from the second turn on', async () => {
+    const cached: number[] = [];
+    for (let turn = 1; turn <= 10; turn++) {
+      const withResponse = await client.chat.completions
+        .create({ model: 'gpt-4o', messages: [{ role: 'user', content: `Turn ${turn}: remember ${turn * 7}` }] }, session('ten'))
+        .withResponse();
+      expect(withResponse.response.headers.get('x-stateroute-route')).toBe('stateful');
+      const res = withResponse.data;
+      expect(res.model).toBe(SONNET);
+      cached.push(res.usage!.prompt_tokens_details?.cached_tokens ?? 0);
+      // Bedrock received the whole conversation, alternating and starting with the user.
+      const sent = stack.bedrock.requests.at(-1)!.body as { messages: { role: string }[] };
+      expect(sent.messages).toHaveLength(2 * turn - 1);
+    }
+    expect(cached[0]).toBe(0);
+    for (let i = 2; i < 10; i++) expect(cached[i]!).toBeGreaterThan(cached[i - 1]!);
+    const stored = await client.get<unknown, { messages: unknown[]; turns: number }>('/sessions/ten');
+    expect(stored.messages).toHaveLength(20);
+    expect(stored.turns).toBe(10);
+  });
+
+  it('streamed turns with tools across turns', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'lookup_order', description: 'Find an order', parameters: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } }];
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'Use the lookup_order tool for order 42' }], tools, stream: true, stream_options: { include_usage: true } },
+      session('tools'),
+    );
+    let name = '';
+    let args = '';
+    let id = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      const call = chunk.choices[0]?.delta?.tool_calls?.[0];
+      if (call?.id) id = call.id;
+      if (call?.function?.name) name += call.function.name;
+      if (call?.function?.arguments) args += call.function.arguments;
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(name).toBe('lookup_order');
+    expect(JSON.parse(args)).toBeTypeOf('object');
+    expect(finish).toBe('tool_calls');
+    expect(usage!.completion_tokens).toBeGreaterThan(0);
+    // The client sends only the tool result; the gateway supplies the assistant tool call from the session.
+    const second = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'tool', tool_call_id: id, content: '{"status":"shipped"}' }], tools }, session('tools'));
+    expect(second.choices[0]!.message.content).toContain('shipped');
+  });
+
+  it("tenant B gets 404 on tenant A's session", async () => {
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'secret' }] }, session('mine'));
+    const other = new OpenAI({ apiKey: OTHER, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+    await expect(other.get('/sessions/mine')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('a Bedrock throttle reaches the client as a RateLimitError and leaves the session unchanged', async () => {
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'first' }] }, session('throttle'));
+    stack.bedrock.faults.push({ type: 'throttling' } as never);
+    const err = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'second' }] }, session('throttle')).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const stored = await client.get<unknown, { messages: unknown[] }>('/sessions/throttle');
+    expect(stored.messages).toHaveLength(2);
+  });
+});
