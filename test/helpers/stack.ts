@@ -13,6 +13,7 @@ export const SONNET = 'anthropic.claude-sonnet-4-20250514-v1:0';
 
 export interface Stack {
   gateway: Gateway;
+  gateways: Gateway[];
   azure: AzureSimulator;
   bedrock: BedrockSimulator;
   url: string;
@@ -24,6 +25,8 @@ export interface StackOptions {
   ledgerDir?: string;
   /** The sessions section (default: memory store). */
   sessionsYaml?: string;
+  /** Gateways sharing one config, like replicas behind a load balancer (default 1). */
+  replicas?: number;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -55,14 +58,17 @@ metering:
   ledger: ${options.ledgerDir ? `{ type: jsonl, dir: "${options.ledgerDir}" }` : '{ type: none }'}
 ${options.extraYaml ?? ''}`;
   const config = parseConfig(yaml, 'stack.yaml', {});
-  const gateway = await startGateway({ config, port: 0, logger: createLogger({ level: 'silent' }) });
+  const gateways: Gateway[] = [];
+  for (let i = 0; i < (options.replicas ?? 1); i++) gateways.push(await startGateway({ config, port: 0, logger: createLogger({ level: 'silent' }) }));
+  const gateway = gateways[0]!;
   return {
     gateway,
+    gateways,
     azure,
     bedrock,
     url: gateway.url,
     async close() {
-      await gateway.stop(0);
+      await Promise.all(gateways.map((g) => g.stop(0)));
       await Promise.all([azure.close(), bedrock.close()]);
     },
   };
