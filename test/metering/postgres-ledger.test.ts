@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportCommand } from '../../src/cli/report.js';
 import { PostgresLedger } from '../../src/metering/ledger/postgres.js';
 import { readLedger } from '../../src/metering/ledger/read.js';
 import type { LedgerRecord } from '../../src/metering/ledger/types.js';
@@ -75,6 +76,16 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
     const all: LedgerRecord[] = [];
     for await (const r of readLedger(PG_URL, { table })) all.push(r);
     expect(all.length).toBeGreaterThanOrEqual(2202);
+  });
+
+  it('the report reads the table', async () => {
+    let out = '';
+    const code = await reportCommand({ ledger: `${PG_URL}#${table}`, by: 'backend', format: 'json', out: { write: (s: string) => void (out += s) }, err: { write: () => {} } });
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    // 1500 azure at 0.000000825 + 700 bedrock at 0.0153 from the first test, + 2 from the second (0.00075 and null)
+    expect(json.groups.find((g: { backend: string }) => g.backend === 'bedrock')).toMatchObject({ requests: 700, actualUsd: '10.71' });
+    expect(json.total.actualUsd).toBe('10.7119875');
   });
 
   it('spills to the local spill file when PostgreSQL fails', async () => {
