@@ -52,6 +52,9 @@ export interface Meter {
   close(): Promise<void>;
 }
 
+const isValidUsage = (u: Usage): boolean =>
+  [u.input, u.output, u.cacheRead, u.cacheWrite, u.reasoning].every((n) => Number.isSafeInteger(n) && n >= 0);
+
 export function createMeter(options: { config: MeteringConfig; logger: Logger; knownModels: string[]; metrics?: Metrics; ledger?: LedgerSink }): Meter {
   const { logger } = options;
   let config = options.config;
@@ -76,9 +79,12 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
     record(input) {
       try {
         const model = input.modelAnswered || input.modelRequested;
-        const cost = input.usage ? computeCost({ usage: input.usage, model, kind: input.kind, prices, equivalents }) : undefined;
-        metrics.observeRequest({ ...input, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
-        const u = input.usage;
+        // Usage that is not whole non-negative numbers is a backend bug: keep the request, price it unknown.
+        const invalid = input.usage !== undefined && !isValidUsage(input.usage);
+        if (invalid) logger.error({ requestId: input.requestId, backend: input.backend, usage: input.usage }, 'backend reported invalid usage; recording the request with tokens and cost unknown');
+        const u = invalid ? undefined : input.usage;
+        const cost = u ? computeCost({ usage: u, model, kind: input.kind, prices, equivalents }) : undefined;
+        metrics.observeRequest({ ...input, usage: u, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
         const started = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
         const record: LedgerRecord = {
           requestId: input.requestId,
@@ -95,8 +101,8 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
           stream: input.stream,
           tokens: { input: u?.input ?? 0, output: u?.output ?? 0, cacheRead: u?.cacheRead ?? 0, cacheWrite: u?.cacheWrite ?? 0, reasoning: u?.reasoning ?? 0 },
           // No usage at all (failed before the upstream produced anything) costs exactly 0.
-          costUsd: cost ? (cost.actual === undefined ? null : picoToUsdNumber(cost.actual)) : 0,
-          counterfactualCostUsd: cost ? (cost.counterfactual === undefined ? null : picoToUsdNumber(cost.counterfactual)) : 0,
+          costUsd: invalid ? null : cost ? (cost.actual === undefined ? null : picoToUsdNumber(cost.actual)) : 0,
+          counterfactualCostUsd: invalid ? null : cost ? (cost.counterfactual === undefined ? null : picoToUsdNumber(cost.counterfactual)) : 0,
           counterfactualModel: cost?.counterfactualModel ?? null,
           latencyMs: input.durationMs,
           ttftMs: input.ttftMs ?? null,
