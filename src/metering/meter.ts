@@ -8,7 +8,7 @@ import { computeCost, createEquivalents, type Equivalents } from './cost.js';
 import { createLedger, type LedgerRecord, type LedgerSink } from './ledger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { picoToUsdNumber } from './money.js';
-import { createPriceTable, type PriceTable } from './prices.js';
+import { createPriceTable, DEFAULT_PRICES, type PriceTable } from './prices.js';
 
 export interface MeterRecordInput {
   requestId: string;
@@ -31,8 +31,11 @@ export interface MeterRecordInput {
   usage?: Usage | undefined;
   /** Final HTTP status the client got (499 for a client disconnect). */
   status: number;
-  /** Set when the request failed: OpenAI error type or upstream error name. */
+  /** Set when the request failed: OpenAI error type or upstream error name (OTel error.type). */
   errorType?: string | undefined;
+  /** Who failed (default 'upstream'): 'gateway' (rejected before or after the upstream, e.g. a
+   * validation error) and 'client' (disconnect, 499) are not counted as upstream errors. */
+  errorSource?: 'upstream' | 'gateway' | 'client' | undefined;
   durationMs: number;
   ttftMs?: number | undefined;
   /** Time spent waiting on the upstream (all attempts). */
@@ -58,7 +61,10 @@ const isValidUsage = (u: Usage): boolean =>
 export function createMeter(options: { config: MeteringConfig; logger: Logger; knownModels: string[]; metrics?: Metrics; ledger?: LedgerSink }): Meter {
   const { logger } = options;
   let config = options.config;
-  const allModels = (cfg: MeteringConfig, known: string[]) => [...new Set([...known, ...Object.keys(cfg.prices), ...Object.keys(cfg.equivalents), ...Object.values(cfg.equivalents)])];
+  // Metric label values: the caller's models (client names and upstream ids), every priced model
+  // (config and shipped defaults, a bounded list) and the equivalents; anything else is "other".
+  const allModels = (cfg: MeteringConfig, known: string[]) =>
+    [...new Set([...known, ...Object.keys(DEFAULT_PRICES), ...Object.keys(cfg.prices), ...Object.keys(cfg.equivalents), ...Object.values(cfg.equivalents)])];
   const metrics = options.metrics ?? createMetrics({ knownModels: allModels(config, options.knownModels), collectDefault: true });
   let prices: PriceTable = createPriceTable({ overrides: config.prices, logger });
   let equivalents: Equivalents = createEquivalents(config.equivalents);
