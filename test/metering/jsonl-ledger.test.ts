@@ -109,9 +109,10 @@ describe('JSONL ledger', () => {
     expect(meteringSchema.parse({ ledger: { type: 'jsonl', flushIntervalMs: 500 } }).ledger).toMatchObject({ flushIntervalMs: 500 });
   });
 
-  it('rotates by size into usage-DAY.N.jsonl, never splitting a line', async () => {
+  it('rotates by size into usage-DAY.N.jsonl, never splitting a line, every file fsync\'d', async () => {
     const dir = tempDir();
-    const l = ledger({ dir, maxFileBytes: 2000 });
+    const events: FileEvents = { writes: [], syncs: [] };
+    const l = ledger({ dir, maxFileBytes: 2000, openFile: watchedOpen(events) });
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
       const r = record();
@@ -128,6 +129,7 @@ describe('JSONL ledger', () => {
       lines(join(dir, f)).forEach((line) => expect(() => JSON.parse(line)).not.toThrow());
     }
     expect((await collect(dir)).map((r) => r.requestId)).toEqual(ids);
+    expect(events.syncs.length).toBe(files.length); // one batch, spread over several files: each synced
     // a new process continues in the last file, and rotates on from there
     const l2 = ledger({ dir, maxFileBytes: 2000 });
     for (let i = 0; i < 10; i++) l2.write(record());
