@@ -21,8 +21,9 @@ const jsonlLedger = z
     type: z.literal('jsonl'),
     dir: z.string().default('./.ledger'),
     maxFileBytes: z.number().int().positive().default(64 * 1024 * 1024),
-    /** Batches are written and fsync'd this often; at most a second so a crash loses at most a second. */
-    flushIntervalMs: z.number().int().positive().max(1000).default(200),
+    /** Batches are written and fsync'd this often. At most 500 ms, leaving the rest of a second for
+     * the write and fsync themselves: a record is durable within a second, so a crash loses at most that. */
+    flushIntervalMs: z.number().int().positive().max(500, 'at most 500 ms, so that every record is fsync\'d within a second').default(200),
     maxQueue: z.number().int().positive().default(10_000),
   })
   .strict();

@@ -8,7 +8,7 @@ import { computeCost, createEquivalents, type Equivalents } from './cost.js';
 import { createLedger, type LedgerRecord, type LedgerSink } from './ledger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { picoToUsdNumber } from './money.js';
-import { createPriceTable, type PriceTable } from './prices.js';
+import { createPriceTable, DEFAULT_PRICES, type PriceTable } from './prices.js';
 
 export interface MeterRecordInput {
   requestId: string;
@@ -31,8 +31,11 @@ export interface MeterRecordInput {
   usage?: Usage | undefined;
   /** Final HTTP status the client got (499 for a client disconnect). */
   status: number;
-  /** Set when the request failed: OpenAI error type or upstream error name. */
+  /** Set when the request failed: OpenAI error type or upstream error name (OTel error.type). */
   errorType?: string | undefined;
+  /** Who failed (default 'upstream'): 'gateway' (rejected before or after the upstream, e.g. a
+   * validation error) and 'client' (disconnect, 499) are not counted as upstream errors. */
+  errorSource?: 'upstream' | 'gateway' | 'client' | undefined;
   durationMs: number;
   ttftMs?: number | undefined;
   /** Time spent waiting on the upstream (all attempts). */
@@ -52,10 +55,16 @@ export interface Meter {
   close(): Promise<void>;
 }
 
+const isValidUsage = (u: Usage): boolean =>
+  [u.input, u.output, u.cacheRead, u.cacheWrite, u.reasoning].every((n) => Number.isSafeInteger(n) && n >= 0);
+
 export function createMeter(options: { config: MeteringConfig; logger: Logger; knownModels: string[]; metrics?: Metrics; ledger?: LedgerSink }): Meter {
   const { logger } = options;
   let config = options.config;
-  const allModels = (cfg: MeteringConfig, known: string[]) => [...new Set([...known, ...Object.keys(cfg.prices), ...Object.keys(cfg.equivalents), ...Object.values(cfg.equivalents)])];
+  // Metric label values: the caller's models (client names and upstream ids), every priced model
+  // (config and shipped defaults, a bounded list) and the equivalents; anything else is "other".
+  const allModels = (cfg: MeteringConfig, known: string[]) =>
+    [...new Set([...known, ...Object.keys(DEFAULT_PRICES), ...Object.keys(cfg.prices), ...Object.keys(cfg.equivalents), ...Object.values(cfg.equivalents)])];
   const metrics = options.metrics ?? createMetrics({ knownModels: allModels(config, options.knownModels), collectDefault: true });
   let prices: PriceTable = createPriceTable({ overrides: config.prices, logger });
   let equivalents: Equivalents = createEquivalents(config.equivalents);
@@ -76,9 +85,12 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
     record(input) {
       try {
         const model = input.modelAnswered || input.modelRequested;
-        const cost = input.usage ? computeCost({ usage: input.usage, model, kind: input.kind, prices, equivalents }) : undefined;
-        metrics.observeRequest({ ...input, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
-        const u = input.usage;
+        // Usage that is not whole non-negative numbers is a backend bug: keep the request, price it unknown.
+        const invalid = input.usage !== undefined && !isValidUsage(input.usage);
+        if (invalid) logger.error({ requestId: input.requestId, backend: input.backend, usage: input.usage }, 'backend reported invalid usage; recording the request with tokens and cost unknown');
+        const u = invalid ? undefined : input.usage;
+        const cost = u ? computeCost({ usage: u, model, kind: input.kind, prices, equivalents }) : undefined;
+        metrics.observeRequest({ ...input, usage: u, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
         const started = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
         const record: LedgerRecord = {
           requestId: input.requestId,
@@ -95,8 +107,8 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
           stream: input.stream,
           tokens: { input: u?.input ?? 0, output: u?.output ?? 0, cacheRead: u?.cacheRead ?? 0, cacheWrite: u?.cacheWrite ?? 0, reasoning: u?.reasoning ?? 0 },
           // No usage at all (failed before the upstream produced anything) costs exactly 0.
-          costUsd: cost ? (cost.actual === undefined ? null : picoToUsdNumber(cost.actual)) : 0,
-          counterfactualCostUsd: cost ? (cost.counterfactual === undefined ? null : picoToUsdNumber(cost.counterfactual)) : 0,
+          costUsd: invalid ? null : cost ? (cost.actual === undefined ? null : picoToUsdNumber(cost.actual)) : 0,
+          counterfactualCostUsd: invalid ? null : cost ? (cost.counterfactual === undefined ? null : picoToUsdNumber(cost.counterfactual)) : 0,
           counterfactualModel: cost?.counterfactualModel ?? null,
           latencyMs: input.durationMs,
           ttftMs: input.ttftMs ?? null,

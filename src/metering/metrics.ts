@@ -79,6 +79,8 @@ export interface RequestObservation {
   modelAnswered?: string | undefined;
   status: number;
   errorType?: string | undefined;
+  /** Who failed: only 'upstream' failures count in stateroute_upstream_errors_total (default 'upstream'). */
+  errorSource?: 'upstream' | 'gateway' | 'client' | undefined;
   durationMs: number;
   ttftMs?: number | undefined;
   upstreamMs?: number | undefined;
@@ -197,7 +199,12 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
     help: 'Sessions currently held by the session store.',
     registers,
     async collect() {
-      if (activeSource) this.set(await activeSource());
+      if (!activeSource) return;
+      try {
+        this.set(await activeSource());
+      } catch {
+        // The session store could not answer this scrape: keep the last value rather than fail /metrics.
+      }
     },
   });
   const sessionTurns = new Histogram({ name: 'stateroute_session_turns', help: 'Turns per session, observed when a session ends.', buckets: TURN_BUCKETS, registers });
@@ -235,7 +242,7 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       opDuration.observe({ ...gen, error_type: err }, o.durationMs / 1000);
       if (o.ttftMs !== undefined) ttfc.observe(gen, o.ttftMs / 1000);
       if (o.upstreamMs !== undefined) overhead.observe({ backend: b }, Math.max(0, o.durationMs - o.upstreamMs) / 1000);
-      if (err && b) upstreamErrors.inc({ backend: b, error_type: err });
+      if (err && b && (o.errorSource ?? 'upstream') === 'upstream') upstreamErrors.inc({ backend: b, error_type: err });
       const u = o.usage;
       if (u) {
         tokenUsage.observe({ ...gen, gen_ai_token_type: 'input' }, u.input + u.cacheRead + u.cacheWrite);

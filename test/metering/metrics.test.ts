@@ -108,6 +108,23 @@ describe('metrics', () => {
     expect(JSON.stringify(ledger.records)).not.toContain('sess-1234567890');
   });
 
+  it('counts only upstream failures as upstream errors; a failing session count does not break /metrics', async () => {
+    const { meter } = setup();
+    meter.record({ ...base, status: 502, errorType: 'server_error' });
+    meter.record({ ...base, requestId: 'r2', status: 499, errorType: 'client_closed', errorSource: 'client' });
+    meter.record({ ...base, requestId: 'r3', status: 400, errorType: 'invalid_request_error', errorSource: 'gateway' });
+    let n = 0;
+    meter.metrics.setActiveSessionsSource(() => {
+      if (++n > 1) throw new Error('redis down');
+      return 5;
+    });
+    await meter.metrics.metrics();
+    const text = await meter.metrics.metrics();
+    expect(sample(text, 'stateroute_active_sessions')).toBe(5);
+    expect(text.split('\n').filter((l) => l.startsWith('stateroute_upstream_errors_total{'))).toEqual(['stateroute_upstream_errors_total{backend="azure",error_type="server_error"} 1']);
+    expect(sample(text, 'gen_ai_client_operation_duration_seconds_count', { error_type: 'client_closed' })).toBe(1);
+  });
+
   it('caps free-form label values', async () => {
     const metrics = createMetrics({ knownModels: [], collectDefault: false });
     for (let i = 0; i < 300; i++) metrics.attemptFailed({ backend: 'azure', errorType: `Error${i}` });
@@ -127,7 +144,9 @@ describe('metrics', () => {
 
   it('record() never throws into the request path', () => {
     const { meter, logger } = setup();
-    expect(meter.record({ ...base, usage: { input: -5, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 } })).toBeUndefined();
+    // invalid usage from a buggy backend: the request is still recorded, its cost unknown
+    const rec = meter.record({ ...base, usage: { input: -5, output: 1.5, cacheRead: 0, cacheWrite: 0, reasoning: 0 } });
+    expect(rec).toMatchObject({ costUsd: null, counterfactualCostUsd: null, tokens: { input: 0, output: 0 } });
     expect(meter.record(undefined as never)).toBeUndefined();
     expect(logger.errors.length).toBe(2);
   });

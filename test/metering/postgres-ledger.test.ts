@@ -5,6 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportCommand } from '../../src/cli/report.js';
+import { copyLedger } from '../../src/metering/ledger/copy.js';
+import { JsonlLedger } from '../../src/metering/ledger/jsonl.js';
 import { PostgresLedger } from '../../src/metering/ledger/postgres.js';
 import { readLedger } from '../../src/metering/ledger/read.js';
 import type { LedgerRecord } from '../../src/metering/ledger/types.js';
@@ -77,6 +80,16 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
     expect(all.length).toBeGreaterThanOrEqual(2202);
   });
 
+  it('the report reads the table', async () => {
+    let out = '';
+    const code = await reportCommand({ ledger: `${PG_URL}#${table}`, by: 'backend', format: 'json', out: { write: (s: string) => void (out += s) }, err: { write: () => {} } });
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    // 1500 azure at 0.000000825 + 700 bedrock at 0.0153 from the first test, + 2 from the second (0.00075 and null)
+    expect(json.groups.find((g: { backend: string }) => g.backend === 'bedrock')).toMatchObject({ requests: 700, actualUsd: '10.71' });
+    expect(json.total.actualUsd).toBe('10.7119875');
+  });
+
   it('spills to the local spill file when PostgreSQL fails', async () => {
     const spillDir = tempDir();
     let failures = 0;
@@ -88,6 +101,20 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
     expect(spilled).toBe(5);
     const file = readdirSync(spillDir).find((f) => f.startsWith('spill-'))!;
     expect(readFileSync(join(spillDir, file), 'utf8').trim().split('\n')).toHaveLength(5);
+  });
+
+  it('spilled records replay into the table once, however often the replay runs', async () => {
+    const spillDir = tempDir();
+    // what a PostgreSQL sink leaves behind when its queue overflowed: a spill file
+    const local = new JsonlLedger({ dir: spillDir, maxFileBytes: 1 << 20, flushIntervalMs: 100, maxQueue: 1, spillDir } as never);
+    const recs = Array.from({ length: 2500 }, (_, i) => record({ requestId: `spilled-${i}`, costUsd: 0.000001 }));
+    recs.forEach((r) => local.write(r));
+    await local.close();
+    const before = Number((await totals()).n);
+    const s = sink({ maxQueue: 100_000 });
+    expect(await copyLedger({ from: spillDir, to: s })).toBe(2500);
+    expect(await copyLedger({ from: spillDir, to: s })).toBe(2500);
+    expect(Number((await totals()).n)).toBe(before + 2500);
   });
 
   it('rejects a table name that is not a plain identifier', () => {

@@ -16,6 +16,8 @@ export abstract class BatchedSink implements LedgerSink {
   /** Records with their JSON line, serialised at write() so a bad record fails alone and later mutation cannot change it. */
   private queue: { record: LedgerRecord; line: string }[] = [];
   private running: Promise<void> = Promise.resolve();
+  /** Flush passes queued or running. */
+  private passes = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   protected readonly spill: SpillFile;
@@ -28,7 +30,10 @@ export abstract class BatchedSink implements LedgerSink {
     this.logger = base.logger;
     this.hooks = base.hooks ?? {};
     this.spill = new SpillFile({ dir: base.spillDir, logger: base.logger, onLost: (n) => this.hooks.onWriteFailure?.(n) });
-    this.timer = setInterval(() => void this.flush().catch(() => {}), base.flushIntervalMs);
+    // A tick while a pass is still running (slow disk, hung database) is skipped, not queued.
+    this.timer = setInterval(() => {
+      if (this.passes === 0) void this.flush().catch(() => {});
+    }, base.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -66,7 +71,8 @@ export abstract class BatchedSink implements LedgerSink {
 
   /** Drain the queue as it is now; passes run one after another. */
   flush(): Promise<void> {
-    const next = this.running.then(() => this.drain());
+    this.passes++;
+    const next = this.running.then(() => this.drain()).finally(() => this.passes--);
     this.running = next;
     return next;
   }

@@ -8,6 +8,7 @@ export type { LedgerRecord, LedgerSink, LedgerHooks } from './types.js';
 export { JsonlLedger } from './jsonl.js';
 export { PostgresLedger, createTableSql } from './postgres.js';
 export { readLedger, type ReadLedgerOptions } from './read.js';
+export { copyLedger } from './copy.js';
 
 /** The sink the config asks for; `none` gives a sink that drops records (tokens and metrics still count). */
 export function createLedger(options: { config: LedgerConfig; logger?: Logger; hooks?: LedgerHooks }): LedgerSink {

@@ -84,6 +84,8 @@ export class JsonlLedger extends BatchedSink {
   }
 
   private async rotate(day: string, index: number) {
+    // The file being left may hold lines of this batch: make them durable before closing it.
+    if (this.current) await this.current.fh.datasync();
     await this.closeCurrent();
     const path = join(this.options.dir, usageFileName(day, index));
     const size = await stat(path).then((s) => s.size, () => 0);

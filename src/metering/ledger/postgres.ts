@@ -62,7 +62,8 @@ export class PostgresLedger extends BatchedSink {
     if (!TABLE.test(options.table)) throw new RangeError(`invalid table name ${JSON.stringify(options.table)}: lowercase letters, digits and "_" only`);
     // 26 columns × 1000 rows stays far below PostgreSQL's 65535 bind parameters.
     this.maxBatch = 1000;
-    this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 2 });
+    // Bounded waits: a hung database must not hold close() (and so shutdown) forever; a timed-out batch is spilled.
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 2, connectionTimeoutMillis: 5000, query_timeout: 15_000 });
     this.pool.on('error', (err) => this.logger?.warn({ err }, 'idle PostgreSQL ledger connection failed'));
   }
 
