@@ -87,7 +87,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     logger,
     openTurn: sessionTurns(sessions),
     readiness: async () => ({ sessions: await sessions.ping().then(() => true, () => false) }),
-    extend: (a) => registerSessionRoutes(a, sessions),
+    extend: (a) => registerSessionRoutes(a, sessions, (turns) => meter.metrics.sessionEnded(turns)),
   });
 
   let listening: Listening;

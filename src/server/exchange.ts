@@ -80,10 +80,13 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
 
   let turn: Turn | undefined;
   let result: ChatResult | undefined;
+  let source: 'gateway' | 'upstream' = 'gateway';
   try {
     turn = await spec.turn?.(abort.signal);
+    source = 'upstream';
     measure.upstreamCalled();
     result = await spec.call(spec.backend, ctx, turn);
+    source = 'gateway';
     measure.upstreamAnswered();
     if (result.type === 'json') {
       await turn?.commit({ body: result.body });
@@ -98,6 +101,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       usage: result?.type === 'json' ? result.usage : undefined,
       modelAnswered: result?.model,
       errorType: errorTypeOf(err),
+      errorSource: clientSignal.aborted ? 'client' : source,
     });
     clientSignal.removeEventListener('abort', onClientAbort);
     await turn?.release();
@@ -122,6 +126,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
           usage: streamed.usage(),
           modelAnswered: streamed.model,
           errorType: outcome.ok ? undefined : 'aborted' in outcome ? 'client_closed' : errorTypeOf(outcome.error),
+          errorSource: outcome.ok ? undefined : 'aborted' in outcome ? 'client' : 'upstream',
         });
         void turn?.release();
       },

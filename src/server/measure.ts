@@ -18,6 +18,8 @@ export interface MeasureEnd {
   usage?: Usage | undefined;
   modelAnswered?: string | undefined;
   errorType?: string | undefined;
+  /** Who failed, so only upstream failures count as upstream errors. */
+  errorSource?: 'upstream' | 'gateway' | 'client' | undefined;
 }
 
 export class RequestMeasure {
@@ -78,6 +80,7 @@ export class RequestMeasure {
       usage: end.usage,
       status: end.status,
       errorType: end.errorType,
+      errorSource: end.errorSource,
       durationMs,
       ttftMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.t0,
       upstreamMs: this.upstreamMs,

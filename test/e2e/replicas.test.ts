@@ -25,7 +25,7 @@ describe.skipIf(!hasRedis)('replicas sharing Redis', () => {
       const sent = stack.bedrock.requests.at(-1)!.body as { messages: unknown[] };
       expect(sent.messages).toHaveLength(2 * turn + 1);
     }
-    const stored = await clients[1]!.get<unknown, { messages: { role: string; content: string }[]; turns: number }>('/sessions/shared');
+    const stored = await clients[1]!.get<{ messages: { role: string; content: string }[]; turns: number }>('/sessions/shared');
     expect(stored.turns).toBe(6);
     expect(stored.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual([0, 1, 2, 3, 4, 5].map((t) => `turn ${t}`));
   });
@@ -39,7 +39,7 @@ describe.skipIf(!hasRedis)('replicas sharing Redis', () => {
     );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(OpenAI.ConflictError);
-    const stored = await clients[0]!.get<unknown, { messages: { role: string }[] }>('/sessions/race');
+    const stored = await clients[0]!.get<{ messages: { role: string }[] }>('/sessions/race');
     expect(stored.messages).toHaveLength(ok * 2);
     stored.messages.forEach((m, i) => expect(m.role).toBe(i % 2 === 0 ? 'user' : 'assistant'));
   });

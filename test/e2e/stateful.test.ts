@@ -31,7 +31,7 @@ describe('stateful path through the openai client', () => {
     }
     expect(cached[0]).toBe(0);
     for (let i = 2; i < 10; i++) expect(cached[i]!).toBeGreaterThan(cached[i - 1]!);
-    const stored = await client.get<unknown, { messages: unknown[]; turns: number }>('/sessions/ten');
+    const stored = await client.get<{ messages: unknown[]; turns: number }>('/sessions/ten');
     expect(stored.messages).toHaveLength(20);
     expect(stored.turns).toBe(10);
   });
@@ -75,7 +75,7 @@ describe('stateful path through the openai client', () => {
     stack.bedrock.faults.push({ type: 'throttling' } as never);
     const err = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'second' }] }, session('throttle')).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
-    const stored = await client.get<unknown, { messages: unknown[] }>('/sessions/throttle');
+    const stored = await client.get<{ messages: unknown[] }>('/sessions/throttle');
     expect(stored.messages).toHaveLength(2);
   });
 });

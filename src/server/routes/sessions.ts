@@ -8,7 +8,7 @@ import { methodNotAllowed } from '../errors.js';
 
 const missing = (id: string) => notFound(`No session found with id '${id}'.`, 'session_not_found');
 
-export function registerSessionRoutes(app: Hono<AppEnv>, store: SessionStore): void {
+export function registerSessionRoutes(app: Hono<AppEnv>, store: SessionStore, onEnded?: (turns: number) => void): void {
   app.get('/v1/sessions/:id', async (c) => {
     const id = c.req.param('id');
     const session = await store.load({ tenant: c.get('tenant'), id });
@@ -25,7 +25,10 @@ export function registerSessionRoutes(app: Hono<AppEnv>, store: SessionStore): v
   });
   app.delete('/v1/sessions/:id', async (c) => {
     const id = c.req.param('id');
-    if (!(await store.delete({ tenant: c.get('tenant'), id }))) throw missing(id);
+    const key = { tenant: c.get('tenant'), id };
+    const session = onEnded ? await store.load(key) : undefined;
+    if (!(await store.delete(key))) throw missing(id);
+    if (session) onEnded?.(session.turns);
     return c.json({ id, object: 'session.deleted', deleted: true });
   });
   app.all('/v1/sessions/:id', methodNotAllowed('GET, DELETE'));
