@@ -1,4 +1,7 @@
 // A whole gateway on loopback in front of the simulators, configured from YAML like a user would.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
@@ -27,6 +30,8 @@ export interface StackOptions {
   sessionsYaml?: string;
   /** Gateways sharing one config, like replicas behind a load balancer (default 1). */
   replicas?: number;
+  /** Write the config to a file and start from it, so reloads work. */
+  withConfigFile?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -55,11 +60,17 @@ backends:
     models: { gpt-4o: "${SONNET}", claude-sonnet-4: "${SONNET}" }
 ${options.sessionsYaml ?? ''}
 metering:
+  equivalents: { gpt-4o: "${SONNET}" }
   ledger: ${options.ledgerDir ? `{ type: jsonl, dir: "${options.ledgerDir}" }` : '{ type: none }'}
 ${options.extraYaml ?? ''}`;
-  const config = parseConfig(yaml, 'stack.yaml', {});
+  let configFile: string | undefined;
+  if (options.withConfigFile) {
+    configFile = join(mkdtempSync(join(tmpdir(), 'sr-stack-')), 'stateroute.yaml');
+    writeFileSync(configFile, yaml);
+  }
+  const config = parseConfig(yaml, configFile ?? 'stack.yaml', {});
   const gateways: Gateway[] = [];
-  for (let i = 0; i < (options.replicas ?? 1); i++) gateways.push(await startGateway({ config, port: 0, logger: createLogger({ level: 'silent' }) }));
+  for (let i = 0; i < (options.replicas ?? 1); i++) gateways.push(await startGateway({ config, configFile, env: {}, port: 0, logger: createLogger({ level: 'silent' }) }));
   const gateway = gateways[0]!;
   return {
     gateway,
