@@ -6,6 +6,7 @@ import { createReloader, type Reloader } from './config/watch.js';
 import { createLogger } from './logger.js';
 import { createMeter, type Meter } from './metering/meter.js';
 import { buildRuntime, closeRuntime, type Runtime } from './runtime.js';
+import { createAdminApp } from './server/admin.js';
 import { createApp } from './server/app.js';
 import { registerSessionRoutes } from './server/routes/sessions.js';
 import { listen, type Listening } from './server/serve.js';
@@ -27,6 +28,8 @@ export interface GatewayStartOptions {
 export interface Gateway {
   url: string;
   port: number;
+  /** The admin listener's URL, when `admin.listen` is set. */
+  adminUrl?: string;
   runtime(): Runtime;
   meter: Meter;
   sessions: SessionStore;
@@ -98,12 +101,20 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     await Promise.allSettled([meter.close(), sessions.close(), closeRuntime(initial)]);
     throw err;
   }
+  let admin: Listening | undefined;
+  if (config.admin.listen) {
+    admin = await listen(createAdminApp({ runtime: current, meter, logger }), config.admin.listen);
+    logger.info({ url: admin.url }, 'admin listener (metrics) up');
+  } else if (!config.admin.key) {
+    logger.info('/metrics is served on the main port without an admin key (set admin.key or admin.listen to restrict it)');
+  }
   logger.info({ url: listening.url }, 'stateroute listening');
 
   let stopping: Promise<void> | undefined;
   return {
     url: listening.url,
     port: listening.port,
+    adminUrl: admin?.url,
     runtime: current,
     meter,
     sessions,
@@ -113,6 +124,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
       stopping ??= (async () => {
         reloader?.close();
         const { forced } = await listening.drain(graceMs);
+        await admin?.drain(0);
         if (forced) logger.warn({ forced }, 'shutdown deadline passed; closed requests still in flight');
         // The ledger flushes last, after every request has been metered.
         await Promise.allSettled([sessions.close(), closeRuntime(current())]);

@@ -31,9 +31,21 @@ export const configSchema = z
         bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
         /** SIGTERM: stop accepting, let in-flight requests and streams finish up to this long. */
         shutdownGraceMs: z.number().int().min(0).default(15_000),
+        /** Deepest JSON nesting a request body may have. */
+        maxJsonDepth: z.number().int().min(4).max(1000).default(64),
+        /** Most messages (chat) or input items (Responses) one request may carry. */
+        maxMessages: z.number().int().positive().default(4096),
       })
       .strict()
-      .default({ bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000 }),
+      .default({ bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000, maxJsonDepth: 64, maxMessages: 4096 }),
+    /** Operator surfaces (/metrics): behind an admin key, on a separate listener, or both. */
+    admin: z
+      .object({
+        key: z.string().min(16, 'an admin key needs at least 16 characters').optional(),
+        listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).strict().optional(),
+      })
+      .strict()
+      .default({}),
     logging: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Meter } from '../metering/meter.js';
 import type { Runtime } from '../runtime.js';
 import type { AppEnv } from './context.js';
+import { metricsHandler } from './admin.js';
 import { methodNotAllowed, onError, onNotFound } from './errors.js';
 import { gatewayAuth } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -42,13 +43,12 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
     const ready = Object.values(checks).every(Boolean);
     return c.json({ status: ready ? 'ready' : 'degraded', checks }, ready ? 200 : 503);
   });
-  app.get('/metrics', async (c) => {
-    const metrics = options.meter.metrics;
-    return c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType });
-  });
+  // With a separate admin listener the public port does not serve /metrics at all.
+  const metrics = metricsHandler(options.meter);
+  app.get('/metrics', (c, next) => (c.get('runtime').config.admin.listen ? onNotFound(c) : metrics(c, next)));
 
   app.use('/v1/*', gatewayAuth());
-  app.use('/v1/*', jsonBody({ limitBytes: () => options.runtime().config.server.bodyLimitBytes }));
+  app.use('/v1/*', jsonBody({ limits: () => options.runtime().config.server }));
 
   const deps = { meter: options.meter, openTurn: options.openTurn };
   app.post('/v1/chat/completions', chatCompletions(deps));

@@ -25,13 +25,15 @@ export function optionalBoolean(body: Record<string, unknown>, field: string): b
   return value;
 }
 
-export function chatBody(raw: unknown): ChatBody {
+export function chatBody(raw: unknown, maxMessages = Infinity): ChatBody {
   const body = requireObject(raw);
   requireModel(body);
   const { messages } = body;
   if (messages === undefined) throw invalidRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(messages)) throw invalidRequest("Invalid type for 'messages': expected an array.", 'messages', 'invalid_type');
   if (messages.length === 0) throw invalidRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", 'messages', 'empty_array');
+  if (messages.length > maxMessages)
+    throw invalidRequest(`Invalid 'messages': ${messages.length} messages, more than the ${maxMessages} allowed.`, 'messages', 'array_above_max_length');
   messages.forEach((m, i) => {
     if (!isObject(m) || typeof m.role !== 'string')
       throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`, 'invalid_type');

@@ -27,11 +27,33 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function jsonBody(options: { limitBytes: () => number }): MiddlewareHandler<AppEnv> {
-  if (typeof options.limitBytes !== 'function') throw new Error('jsonBody: limitBytes must be a function returning the current limit');
+/** Nesting depth check on the text, before JSON.parse, so hostile nesting never reaches the parser's recursion. */
+export function nestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \\ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+export interface JsonBodyOptions {
+  /** Read per request, so a config reload applies at once. */
+  limits: () => { bodyLimitBytes: number; maxJsonDepth: number };
+}
+
+export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<AppEnv> {
+  if (typeof options.limits !== 'function') throw new Error('jsonBody: limits must be a function returning the current limits');
   return async function jsonBodyMiddleware(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'DELETE') return next();
-    const limit = options.limitBytes();
+    const { bodyLimitBytes: limit, maxJsonDepth } = options.limits();
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
     const bytes = await readLimited(c.req.raw.body, limit);
@@ -42,6 +64,8 @@ export function jsonBody(options: { limitBytes: () => number }): MiddlewareHandl
     } catch {
       throw invalidRequest('The request body is not valid UTF-8.');
     }
+    if (nestingExceeds(text, maxJsonDepth))
+      throw invalidRequest(`The JSON body is nested more than ${maxJsonDepth} levels deep.`, null, 'json_too_deep');
     try {
       c.set('body', JSON.parse(text));
     } catch (err) {

@@ -11,7 +11,7 @@ export interface ChatRouteDeps extends ExchangeDeps {
 
 export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
   return async function chatCompletionsHandler(c) {
-    const body = chatBody(c.get('body'));
+    const body = chatBody(c.get('body'), c.get('runtime').config.server.maxMessages);
     const { facts, decision, backend } = route(c, body);
     const stream = body.stream === true;
     const sessionId = decision.kind === 'stateful' ? facts.sessionId : undefined;
