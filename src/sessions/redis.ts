@@ -181,7 +181,10 @@ export class RedisSessionStore implements SessionStore {
         const left = deadline - performance.now();
         if (left <= 0) throw sessionBusy('timeout');
         const backoff = Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await sleep(Math.min(backoff, left), undefined, { signal: options.signal });
+        await sleep(Math.min(backoff, left), undefined, { signal: options.signal }).catch((err: unknown) => {
+          options.signal?.throwIfAborted(); // with the signal's own reason, as the memory store does
+          throw err;
+        });
         if ((await tryTake()) === 'OK') return unlock;
       }
     } finally {
@@ -229,7 +232,7 @@ export class RedisSessionStore implements SessionStore {
     try {
       return await fn();
     } catch (err) {
-      if (isGatewayError(err) || (err instanceof Error && err.name === 'AbortError')) throw err;
+      if (isGatewayError(err)) throw err;
       this.#log.debug({ err: (err as Error).message }, 'session store: Redis command failed');
       throw storeUnavailable(err);
     }
