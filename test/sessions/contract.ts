@@ -152,17 +152,18 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
 
     describe('TTL', () => {
       it('expires an idle session and refreshes the TTL on load and commit', async () => {
-        const store = await make({ ttlMs: 400 });
+        // Margins of 250 ms or more either way, so a loaded machine's late timers do not flake it.
+        const store = await make({ ttlMs: 600 });
         const key = freshKey();
         await store.commit(key, { keep: 0, append: [user('hi')] });
-        await sleep(250);
-        expect(await store.load(key)).toBeDefined(); // refreshed: now lives until ~650
-        await sleep(250);
-        expect(await store.load(key)).toBeDefined(); // 500 ms after the commit: alive only thanks to the refresh
+        await sleep(300);
+        expect(await store.load(key)).toBeDefined(); // refreshed: now lives until ~900
+        await sleep(350);
+        expect(await store.load(key)).toBeDefined(); // 650 ms after the commit: alive only thanks to the refresh
         await store.commit(key, { keep: 1, append: [assistant('hello')] });
-        await sleep(250);
+        await sleep(300);
         expect((await store.load(key))?.length).toBe(2);
-        await sleep(600);
+        await sleep(850);
         expect(await store.load(key)).toBeUndefined();
       });
     });
@@ -348,10 +349,10 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
       it('expires a document after its ttl, reads do not extend it', async () => {
         const store = await make();
         const key = { tenant: 'acme', kind: 'response' as const, id: `resp_${process.pid}_${++counter}` };
-        await store.putDocument(key, { n: 1 }, { ttlSeconds: 0.3 });
-        await sleep(150);
+        await store.putDocument(key, { n: 1 }, { ttlSeconds: 0.5 });
+        await sleep(200);
         expect(await store.getDocument(key)).toEqual({ n: 1 });
-        await sleep(250);
+        await sleep(400); // past the TTL counted from the put, not yet past one counted from the read
         expect(await store.getDocument(key)).toBeUndefined();
       });
 
