@@ -29,7 +29,7 @@ import {
   sessionTooLarge,
   storeUnavailable,
   type CommitInput,
-  type DocumentKey,
+  type DocumentKind,
   type LockOptions,
   type SessionKey,
   type SessionMeta,
@@ -192,22 +192,22 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async putDocument(key: DocumentKey, doc: unknown, options: { ttlSeconds: number }): Promise<void> {
-    if (!(options.ttlSeconds > 0)) throw new TypeError(`putDocument: ttlSeconds must be positive, got ${options.ttlSeconds}`);
+  async putDocument(tenant: string, kind: DocumentKind, id: string, doc: unknown, ttlSeconds: number): Promise<void> {
+    if (!(ttlSeconds > 0)) throw new TypeError(`putDocument: ttlSeconds must be positive, got ${ttlSeconds}`);
     const json = JSON.stringify(doc);
     if (json === undefined) throw new TypeError('putDocument: the document is not JSON-serialisable');
     const size = Buffer.byteLength(json);
     if (size > this.#options.maxSessionBytes) throw documentTooLarge(size, this.#options.maxSessionBytes);
-    await this.#run(() => this.#redis.set(this.#documentKey(key), json, 'PX', Math.ceil(options.ttlSeconds * 1000)));
+    await this.#run(() => this.#redis.set(this.#documentKey({ tenant, kind, id }), json, 'PX', Math.ceil(ttlSeconds * 1000)));
   }
 
-  async getDocument(key: DocumentKey): Promise<unknown> {
-    const json = await this.#run(() => this.#redis.get(this.#documentKey(key)));
+  async getDocument(tenant: string, kind: DocumentKind, id: string): Promise<unknown> {
+    const json = await this.#run(() => this.#redis.get(this.#documentKey({ tenant, kind, id })));
     return json === null ? undefined : JSON.parse(json);
   }
 
-  async deleteDocument(key: DocumentKey): Promise<boolean> {
-    return (await this.#run(() => this.#redis.del(this.#documentKey(key)))) > 0;
+  async deleteDocument(tenant: string, kind: DocumentKind, id: string): Promise<boolean> {
+    return (await this.#run(() => this.#redis.del(this.#documentKey({ tenant, kind, id })))) > 0;
   }
 
   async stats(): Promise<SessionStoreStats> {
@@ -243,7 +243,7 @@ export class RedisSessionStore implements SessionStore {
     return { msgs: `${base}msgs`, hashes: `${base}hashes`, meta: `${base}meta`, lock: `${base}lock`, q: `${base}q` };
   }
 
-  #documentKey({ tenant, kind, id }: DocumentKey): string {
+  #documentKey({ tenant, kind, id }: { tenant: string; kind: DocumentKind; id: string }): string {
     return `${this.#options.keyPrefix}d:${encodeURIComponent(tenant)}:${kind}:${encodeURIComponent(id)}`;
   }
 }

@@ -58,3 +58,16 @@ describe('createSessionStore', () => {
     await store.close();
   });
 });
+
+describe('SessionStore as the Responses API document store', () => {
+  it('fits the positional DocumentStore shape the Responses code expects', async () => {
+    interface DocumentStore {
+      putDocument(tenant: string, kind: 'response', id: string, doc: unknown, ttlSeconds: number): Promise<void>;
+      getDocument(tenant: string, kind: 'response', id: string): Promise<unknown | undefined>;
+      deleteDocument(tenant: string, kind: 'response', id: string): Promise<boolean>;
+    }
+    const docs: DocumentStore = createSessionStore(sessionsSchema.parse({}), logger);
+    await docs.putDocument('t', 'response', 'resp_1', { ok: true }, 30 * 24 * 3600);
+    expect(await docs.getDocument('t', 'response', 'resp_1')).toEqual({ ok: true });
+  });
+});

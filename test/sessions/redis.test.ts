@@ -213,8 +213,8 @@ describe('redis session store: Redis unreachable', () => {
         ['commit', () => store.commit(key, { keep: 0, append: [user('hi')] })],
         ['delete', () => store.delete(key)],
         ['lock', () => store.lock(key)],
-        ['putDocument', () => store.putDocument({ tenant: 'acme', kind: 'response', id: 'r' }, {}, { ttlSeconds: 1 })],
-        ['getDocument', () => store.getDocument({ tenant: 'acme', kind: 'response', id: 'r' })],
+        ['putDocument', () => store.putDocument('acme', 'response', 'r', {}, 1)],
+        ['getDocument', () => store.getDocument('acme', 'response', 'r')],
         ['ping', () => store.ping()],
       ];
       for (const [name, op] of operations) {
