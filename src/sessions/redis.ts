@@ -72,7 +72,7 @@ export class RedisSessionStore implements SessionStore {
     if (/[{}]/.test(options.keyPrefix)) throw new TypeError(`redis session store: keyPrefix must not contain "{" or "}" (they are Redis Cluster hash tags), got "${options.keyPrefix}"`);
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#log = options.logger.child({ component: 'sessions', store: 'redis' });
+    this.#log = options.logger.child({ store: 'redis' });
     this.#redis = new Redis(options.url, {
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: options.connectTimeoutMs,

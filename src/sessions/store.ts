@@ -164,8 +164,13 @@ export function assertCommitInput(input: CommitInput): void {
 
 /** Fills lock options from the store's defaults and checks them. */
 export function lockOptions(defaults: StoreCommonOptions['lock'], given: Partial<LockOptions> | undefined): LockOptions {
-  const o = { ...defaults, ...given };
+  const o: LockOptions = {
+    waitMs: given?.waitMs ?? defaults.waitMs,
+    maxQueue: given?.maxQueue ?? defaults.maxQueue,
+    ttlMs: given?.ttlMs ?? defaults.ttlMs,
+    ...(given?.signal && { signal: given.signal }),
+  };
   if (!(o.waitMs >= 0) || !(o.ttlMs > 0) || !Number.isInteger(o.maxQueue) || o.maxQueue < 0)
-    throw new TypeError(`lock: waitMs >= 0, ttlMs > 0 and an integer maxQueue >= 0 are required, got ${JSON.stringify(o)}`);
+    throw new TypeError(`lock: waitMs >= 0, ttlMs > 0 and an integer maxQueue >= 0 are required, got ${JSON.stringify({ ...o, signal: undefined })}`);
   return o;
 }

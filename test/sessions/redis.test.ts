@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionsSchema } from '../../src/config/sessions.js';
 import { createSessionStore } from '../../src/sessions/index.js';
+import { commitScript } from '../../src/sessions/redis-scripts.js';
 import { RedisSessionStore, type RedisStoreOptions } from '../../src/sessions/redis.js';
 import type { SessionKey, SessionStore } from '../../src/sessions/store.js';
 import { assistant, expectGatewayError, sessionStoreContract, user } from './contract.js';
@@ -179,6 +180,32 @@ describe.skipIf(!run)(run ? 'redis session store' : `redis session store (skippe
       const s = await store.load(key);
       expect(s?.length).toBe(101);
       expect(s?.messages.at(-1)).toEqual(user('edited'));
+    });
+  });
+
+  describe('commit script guards', () => {
+    it('refuses a commit chained from a hash that is no longer the stored one', async () => {
+      const store = make();
+      const key = freshKey();
+      await store.commit(key, { keep: 0, append: [user('u1'), assistant('a1')] });
+      const base = `${PREFIX}s:{acme:${key.id}}:`;
+      const keys = [`${base}msgs`, `${base}hashes`, `${base}meta`];
+      const args = (prev: string) => [2, 2, prev, 60_000, Date.now(), 1_000_000, 1, JSON.stringify(user('u2')), 'f'.repeat(64)];
+      expect(await commitScript.run(admin, keys, args('0'.repeat(64)))).toEqual(['hash', 2]);
+      expect((await store.load(key))?.length).toBe(2);
+      const [, h2] = (await store.load(key))!.hashes;
+      expect((await commitScript.run(admin, keys, args(h2!)) as unknown[])[0]).toBe('ok');
+    });
+
+    it('treats message lists left without their meta as no session', async () => {
+      const store = make();
+      const key = freshKey();
+      const base = `${PREFIX}s:{acme:${key.id}}:`;
+      await admin.rpush(`${base}msgs`, JSON.stringify(user('orphan')));
+      await admin.rpush(`${base}hashes`, 'x'.repeat(64));
+      expect(await store.load(key)).toBeUndefined();
+      await store.commit(key, { keep: 0, append: [user('fresh')], expectedLength: 0 });
+      expect((await store.load(key))?.messages).toEqual([user('fresh')]);
     });
   });
 
