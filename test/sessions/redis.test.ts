@@ -2,7 +2,7 @@
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379). Outside CI an unreachable Redis skips
 // these tests with the reason printed; with CI set they run and fail.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -206,6 +206,57 @@ describe.skipIf(!run)(run ? 'redis session store' : `redis session store (skippe
       expect(await store.load(key)).toBeUndefined();
       await store.commit(key, { keep: 0, append: [user('fresh')], expectedLength: 0 });
       expect((await store.load(key))?.messages).toEqual([user('fresh')]);
+    });
+  });
+
+  describe('outage and recovery', () => {
+    /** A TCP relay to Redis that the test can cut and restore, standing in for a Redis restart. */
+    async function relay(target: URL) {
+      let server: Server | undefined;
+      const sockets = new Set<Socket>();
+      const start = async (port = 0) => {
+        server = createServer((client) => {
+          const upstream = connect(Number(target.port || 6379), target.hostname);
+          for (const s of [client, upstream]) {
+            sockets.add(s);
+            s.on('error', () => undefined);
+            s.on('close', () => sockets.delete(s));
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+        return (server.address() as { port: number }).port;
+      };
+      const stop = async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise((r) => server!.close(r));
+      };
+      return { start, stop };
+    }
+
+    it('fails fast with 503 while Redis is gone and recovers by itself when it is back', async () => {
+      const r = await relay(new URL(REDIS_URL));
+      const port = await r.start();
+      const store = make({ url: `redis://127.0.0.1:${port}` });
+      const key = freshKey();
+      await store.commit(key, { keep: 0, append: [user('before the outage')] });
+
+      await r.stop();
+      await new Promise((res) => setTimeout(res, 50));
+      const started = performance.now();
+      await expectGatewayError(store.load(key), 503, 'session_store_unavailable');
+      await expectGatewayError(store.lock(key), 503, 'session_store_unavailable');
+      expect(performance.now() - started).toBeLessThan(1_500);
+
+      await r.start(port);
+      const deadline = performance.now() + 8_000;
+      let loaded;
+      while (!loaded && performance.now() < deadline) {
+        loaded = await store.load(key).catch(() => undefined);
+        if (!loaded) await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(loaded?.messages).toEqual([user('before the outage')]);
+      await r.stop().catch(() => undefined);
     });
   });
 
