@@ -6,7 +6,7 @@
 //   {prefix}s:{<tenant>:<id>}:hashes  list of chain hashes, parallel to msgs
 //   {prefix}s:{<tenant>:<id>}:meta    hash: turns, createdAt, updatedAt, bytes
 //   {prefix}s:{<tenant>:<id>}:lock    SET NX PX token
-//   {prefix}s:{<tenant>:<id>}:q       waiter count (INCR/DECR, expiring)
+//   {prefix}s:{<tenant>:<id>}:q       waiter count (INCR/DECR, expiring); a newcomer queues behind waiters
 //   {prefix}d:<tenant>:<kind>:<id>    stored document JSON, PX ttl
 // A commit is one Lua script (RPUSH of the new messages, LTRIM only on a fork, meta update, PEXPIRE),
 // atomic with its expectedLength check. Any Redis failure becomes 503 session_store_unavailable with
@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../backends/types.js';
 import { isGatewayError } from '../errors.js';
 import { chainHashes } from './hash.js';
-import { commitScript, dequeueScript, enqueueScript, releaseScript } from './redis-scripts.js';
+import { arriveScript, commitScript, dequeueScript, enqueueScript, releaseScript } from './redis-scripts.js';
 import {
   assertCommitInput,
   documentTooLarge,
@@ -171,7 +171,8 @@ export class RedisSessionStore implements SessionStore {
       }
     };
 
-    if ((await tryTake()) === 'OK') return unlock;
+    // Fair-ish: a newcomer takes a free lock only when nobody is waiting; waiters then race by polling.
+    if ((await this.#run(() => arriveScript.run(this.#redis, [k.lock, k.q], [token, options.ttlMs]))) === 1) return unlock;
     if (options.maxQueue === 0) throw sessionBusy('queue');
     const position = await this.#run(() => enqueueScript.run(this.#redis, [k.q], [options.maxQueue, options.waitMs + 5_000]));
     if (position === 0) throw sessionBusy('queue');

@@ -290,6 +290,18 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
         await (await store.lock(key, { maxQueue: 0 }))();
       });
 
+      it('does not let a newcomer overtake a waiter when the lock is released', async () => {
+        const store = await make();
+        const key = freshKey();
+        const unlock = await store.lock(key);
+        const waiter = store.lock(key);
+        await sleep(50); // queued
+        await unlock();
+        // Free for an instant, but someone is waiting: the newcomer (no queue allowed) is refused.
+        await expectGatewayError(store.lock(key, { maxQueue: 0 }), 409, 'session_busy');
+        await (await waiter)();
+      });
+
       it('gives up after waitMs with 409 session_busy', async () => {
         const store = await make();
         const key = freshKey();
