@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
@@ -176,5 +177,48 @@ describe('sessionKeyHash', () => {
     expect(sessionKeyHash('t', 'abc')).toBe(sessionKeyHash('t', 'abc'));
     expect(sessionKeyHash('t', 'abc')).not.toBe(sessionKeyHash('u', 'abc'));
     expect(sessionKeyHash('t', 'a:b')).not.toBe(sessionKeyHash('t:a', 'b'));
+  });
+});
+
+describe('reconcile properties', () => {
+  const message: fc.Arbitrary<ChatMessage> = fc.oneof(
+    fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.constantFrom('a', 'b', 'c', '') }),
+    fc.record({ role: fc.constant('system'), content: fc.constantFrom('s1', 's2') }),
+  );
+  const history = fc.array(message, { maxLength: 8 });
+  const incomingMessages = fc.array(message, { minLength: 1, maxLength: 8 });
+
+  it('always returns context = stored[:keep] + append, with append = the incoming tail', () => {
+    fc.assert(
+      fc.property(history, incomingMessages, (s, incoming) => {
+        const r = reconcile(stored(s), incoming);
+        expect(r.keep).toBeLessThanOrEqual(s.length);
+        expect(r.historyLength).toBe(r.keep);
+        expect(r.context).toEqual([...s.slice(0, r.keep), ...r.append]);
+        expect(incoming.slice(incoming.length - r.append.length)).toEqual(r.append);
+        if (r.mode === 'fork') expect(r.keep).toBeLessThan(s.length);
+        if (r.mode !== 'fork') expect(r.keep).toBe(s.length);
+      }),
+    );
+  });
+
+  it('a full-history client gets exactly its new messages appended', () => {
+    fc.assert(
+      fc.property(history, fc.array(message, { maxLength: 4 }), (s, more) => {
+        fc.pre(s.length + more.length > 0);
+        expect(reconcile(stored(s), [...s, ...more])).toMatchObject({ mode: 'full-history', keep: s.length, append: more });
+      }),
+    );
+  });
+
+  it('after a full-history or fork turn the session holds exactly what the client sent', () => {
+    fc.assert(
+      fc.property(history, incomingMessages, (s, incoming) => {
+        const r = reconcile(stored(s), incoming);
+        const after = [...s.slice(0, r.keep), ...r.append];
+        if (r.mode === 'new-only') expect(after).toEqual([...s, ...r.append]);
+        else expect(chainHashes(after)).toEqual(chainHashes(incoming));
+      }),
+    );
   });
 });
