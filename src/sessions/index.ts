@@ -35,7 +35,6 @@ export function createSessionStore(config: SessionsConfig, logger: Logger): Sess
 
 export type {
   CommitInput,
-  DocumentKey,
   DocumentKind,
   LockOptions,
   SessionKey,

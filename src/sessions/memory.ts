@@ -17,7 +17,7 @@ import {
   sessionConflict,
   sessionTooLarge,
   type CommitInput,
-  type DocumentKey,
+  type DocumentKind,
   type LockOptions,
   type SessionKey,
   type SessionMeta,
@@ -49,7 +49,7 @@ type Entry = SessionEntry | string;
 const ENTRY_OVERHEAD = MEMORY_ENTRY_OVERHEAD_BYTES;
 
 const sessionKey = (k: SessionKey) => `s:${k.tenant.length}:${k.tenant}:${k.id}`;
-const documentKey = (k: DocumentKey) => `d:${k.kind}:${k.tenant.length}:${k.tenant}:${k.id}`;
+const documentKey = (k: { tenant: string; kind: DocumentKind; id: string }) => `d:${k.kind}:${k.tenant.length}:${k.tenant}:${k.id}`;
 
 export class MemorySessionStore implements SessionStore {
   readonly type = 'memory';
@@ -135,22 +135,22 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
-  async putDocument(key: DocumentKey, doc: unknown, options: { ttlSeconds: number }): Promise<void> {
-    if (!(options.ttlSeconds > 0)) throw new TypeError(`putDocument: ttlSeconds must be positive, got ${options.ttlSeconds}`);
+  async putDocument(tenant: string, kind: DocumentKind, id: string, doc: unknown, ttlSeconds: number): Promise<void> {
+    if (!(ttlSeconds > 0)) throw new TypeError(`putDocument: ttlSeconds must be positive, got ${ttlSeconds}`);
     const json = JSON.stringify(doc);
     if (json === undefined) throw new TypeError('putDocument: the document is not JSON-serialisable');
     const bytes = Buffer.byteLength(json);
     if (bytes > this.#options.maxSessionBytes) throw documentTooLarge(bytes, this.#options.maxSessionBytes);
-    this.#cache.set(documentKey(key), json, { size: bytes + ENTRY_OVERHEAD, ttl: Math.ceil(options.ttlSeconds * 1000) });
+    this.#cache.set(documentKey({ tenant, kind, id }), json, { size: bytes + ENTRY_OVERHEAD, ttl: Math.ceil(ttlSeconds * 1000) });
   }
 
-  async getDocument(key: DocumentKey): Promise<unknown> {
-    const json = this.#cache.get(documentKey(key), { updateAgeOnGet: false });
+  async getDocument(tenant: string, kind: DocumentKind, id: string): Promise<unknown> {
+    const json = this.#cache.get(documentKey({ tenant, kind, id }), { updateAgeOnGet: false });
     return typeof json === 'string' ? JSON.parse(json) : undefined;
   }
 
-  async deleteDocument(key: DocumentKey): Promise<boolean> {
-    const k = documentKey(key);
+  async deleteDocument(tenant: string, kind: DocumentKind, id: string): Promise<boolean> {
+    const k = documentKey({ tenant, kind, id });
     return this.#cache.get(k, { updateAgeOnGet: false }) !== undefined && this.#cache.delete(k);
   }
 

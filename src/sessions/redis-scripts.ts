@@ -62,6 +62,14 @@ for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
 return {'ok', keep + n, turns, redis.call('HGET', KEYS[3], 'createdAt'), bytes}
 `);
 
+/** Take a free lock on arrival, unless others are already waiting for it (they go first: the
+ * newcomer queues behind them). KEYS: lock, q. ARGV: token, ttlMs. Returns 1 when taken. */
+export const arriveScript = new LuaScript(`
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0
+`);
+
 /** Join the lock queue. KEYS: q. ARGV: maxQueue, expiryMs. Returns the position, or 0 when full. */
 export const enqueueScript = new LuaScript(`
 local n = redis.call('INCR', KEYS[1])

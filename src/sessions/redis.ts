@@ -6,7 +6,7 @@
 //   {prefix}s:{<tenant>:<id>}:hashes  list of chain hashes, parallel to msgs
 //   {prefix}s:{<tenant>:<id>}:meta    hash: turns, createdAt, updatedAt, bytes
 //   {prefix}s:{<tenant>:<id>}:lock    SET NX PX token
-//   {prefix}s:{<tenant>:<id>}:q       waiter count (INCR/DECR, expiring)
+//   {prefix}s:{<tenant>:<id>}:q       waiter count (INCR/DECR, expiring); a newcomer queues behind waiters
 //   {prefix}d:<tenant>:<kind>:<id>    stored document JSON, PX ttl
 // A commit is one Lua script (RPUSH of the new messages, LTRIM only on a fork, meta update, PEXPIRE),
 // atomic with its expectedLength check. Any Redis failure becomes 503 session_store_unavailable with
@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../backends/types.js';
 import { isGatewayError } from '../errors.js';
 import { chainHashes } from './hash.js';
-import { commitScript, dequeueScript, enqueueScript, releaseScript } from './redis-scripts.js';
+import { arriveScript, commitScript, dequeueScript, enqueueScript, releaseScript } from './redis-scripts.js';
 import {
   assertCommitInput,
   documentTooLarge,
@@ -29,7 +29,7 @@ import {
   sessionTooLarge,
   storeUnavailable,
   type CommitInput,
-  type DocumentKey,
+  type DocumentKind,
   type LockOptions,
   type SessionKey,
   type SessionMeta,
@@ -72,7 +72,7 @@ export class RedisSessionStore implements SessionStore {
     if (/[{}]/.test(options.keyPrefix)) throw new TypeError(`redis session store: keyPrefix must not contain "{" or "}" (they are Redis Cluster hash tags), got "${options.keyPrefix}"`);
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#log = options.logger.child({ component: 'sessions', store: 'redis' });
+    this.#log = options.logger.child({ store: 'redis' });
     this.#redis = new Redis(options.url, {
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: options.connectTimeoutMs,
@@ -171,7 +171,8 @@ export class RedisSessionStore implements SessionStore {
       }
     };
 
-    if ((await tryTake()) === 'OK') return unlock;
+    // Fair-ish: a newcomer takes a free lock only when nobody is waiting; waiters then race by polling.
+    if ((await this.#run(() => arriveScript.run(this.#redis, [k.lock, k.q], [token, options.ttlMs]))) === 1) return unlock;
     if (options.maxQueue === 0) throw sessionBusy('queue');
     const position = await this.#run(() => enqueueScript.run(this.#redis, [k.q], [options.maxQueue, options.waitMs + 5_000]));
     if (position === 0) throw sessionBusy('queue');
@@ -181,7 +182,10 @@ export class RedisSessionStore implements SessionStore {
         const left = deadline - performance.now();
         if (left <= 0) throw sessionBusy('timeout');
         const backoff = Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await sleep(Math.min(backoff, left), undefined, { signal: options.signal });
+        await sleep(Math.min(backoff, left), undefined, { signal: options.signal }).catch((err: unknown) => {
+          options.signal?.throwIfAborted(); // with the signal's own reason, as the memory store does
+          throw err;
+        });
         if ((await tryTake()) === 'OK') return unlock;
       }
     } finally {
@@ -189,22 +193,22 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async putDocument(key: DocumentKey, doc: unknown, options: { ttlSeconds: number }): Promise<void> {
-    if (!(options.ttlSeconds > 0)) throw new TypeError(`putDocument: ttlSeconds must be positive, got ${options.ttlSeconds}`);
+  async putDocument(tenant: string, kind: DocumentKind, id: string, doc: unknown, ttlSeconds: number): Promise<void> {
+    if (!(ttlSeconds > 0)) throw new TypeError(`putDocument: ttlSeconds must be positive, got ${ttlSeconds}`);
     const json = JSON.stringify(doc);
     if (json === undefined) throw new TypeError('putDocument: the document is not JSON-serialisable');
     const size = Buffer.byteLength(json);
     if (size > this.#options.maxSessionBytes) throw documentTooLarge(size, this.#options.maxSessionBytes);
-    await this.#run(() => this.#redis.set(this.#documentKey(key), json, 'PX', Math.ceil(options.ttlSeconds * 1000)));
+    await this.#run(() => this.#redis.set(this.#documentKey({ tenant, kind, id }), json, 'PX', Math.ceil(ttlSeconds * 1000)));
   }
 
-  async getDocument(key: DocumentKey): Promise<unknown> {
-    const json = await this.#run(() => this.#redis.get(this.#documentKey(key)));
+  async getDocument(tenant: string, kind: DocumentKind, id: string): Promise<unknown> {
+    const json = await this.#run(() => this.#redis.get(this.#documentKey({ tenant, kind, id })));
     return json === null ? undefined : JSON.parse(json);
   }
 
-  async deleteDocument(key: DocumentKey): Promise<boolean> {
-    return (await this.#run(() => this.#redis.del(this.#documentKey(key)))) > 0;
+  async deleteDocument(tenant: string, kind: DocumentKind, id: string): Promise<boolean> {
+    return (await this.#run(() => this.#redis.del(this.#documentKey({ tenant, kind, id })))) > 0;
   }
 
   async stats(): Promise<SessionStoreStats> {
@@ -229,7 +233,7 @@ export class RedisSessionStore implements SessionStore {
     try {
       return await fn();
     } catch (err) {
-      if (isGatewayError(err) || (err instanceof Error && err.name === 'AbortError')) throw err;
+      if (isGatewayError(err)) throw err;
       this.#log.debug({ err: (err as Error).message }, 'session store: Redis command failed');
       throw storeUnavailable(err);
     }
@@ -240,7 +244,7 @@ export class RedisSessionStore implements SessionStore {
     return { msgs: `${base}msgs`, hashes: `${base}hashes`, meta: `${base}meta`, lock: `${base}lock`, q: `${base}q` };
   }
 
-  #documentKey({ tenant, kind, id }: DocumentKey): string {
+  #documentKey({ tenant, kind, id }: { tenant: string; kind: DocumentKind; id: string }): string {
     return `${this.#options.keyPrefix}d:${encodeURIComponent(tenant)}:${kind}:${encodeURIComponent(id)}`;
   }
 }

@@ -64,12 +64,6 @@ export type Unlock = () => Promise<void>;
 
 export type DocumentKind = 'response';
 
-export interface DocumentKey {
-  tenant: string;
-  kind: DocumentKind;
-  id: string;
-}
-
 export interface SessionStoreStats {
   type: string;
   /** Live sessions, when the store can count them cheaply (memory: yes; Redis: no). */
@@ -92,11 +86,12 @@ export interface SessionStore {
   /** Serialise turns on one session. Options default to the store's (from config). */
   lock(key: SessionKey, options?: Partial<LockOptions>): Promise<Unlock>;
 
-  /** Stored Responses-API objects (`store: true`), as JSON, expiring after `ttlSeconds`. */
-  putDocument(key: DocumentKey, doc: unknown, options: { ttlSeconds: number }): Promise<void>;
+  /** Stored Responses-API objects (`store: true`), kept as JSON, expiring `ttlSeconds` after the put.
+   * (Positional, as the Responses code's DocumentStore interface expects.) */
+  putDocument(tenant: string, kind: DocumentKind, id: string, doc: unknown, ttlSeconds: number): Promise<void>;
   /** A fresh copy of the document, or undefined. Does not extend its TTL. */
-  getDocument(key: DocumentKey): Promise<unknown>;
-  deleteDocument(key: DocumentKey): Promise<boolean>;
+  getDocument(tenant: string, kind: DocumentKind, id: string): Promise<unknown>;
+  deleteDocument(tenant: string, kind: DocumentKind, id: string): Promise<boolean>;
 
   stats(): Promise<SessionStoreStats>;
   /** Readiness: resolves when the store answers, rejects with 503 `session_store_unavailable` otherwise. */
@@ -169,8 +164,13 @@ export function assertCommitInput(input: CommitInput): void {
 
 /** Fills lock options from the store's defaults and checks them. */
 export function lockOptions(defaults: StoreCommonOptions['lock'], given: Partial<LockOptions> | undefined): LockOptions {
-  const o = { ...defaults, ...given };
+  const o: LockOptions = {
+    waitMs: given?.waitMs ?? defaults.waitMs,
+    maxQueue: given?.maxQueue ?? defaults.maxQueue,
+    ttlMs: given?.ttlMs ?? defaults.ttlMs,
+    ...(given?.signal && { signal: given.signal }),
+  };
   if (!(o.waitMs >= 0) || !(o.ttlMs > 0) || !Number.isInteger(o.maxQueue) || o.maxQueue < 0)
-    throw new TypeError(`lock: waitMs >= 0, ttlMs > 0 and an integer maxQueue >= 0 are required, got ${JSON.stringify(o)}`);
+    throw new TypeError(`lock: waitMs >= 0, ttlMs > 0 and an integer maxQueue >= 0 are required, got ${JSON.stringify({ ...o, signal: undefined })}`);
   return o;
 }

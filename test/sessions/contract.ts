@@ -152,17 +152,18 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
 
     describe('TTL', () => {
       it('expires an idle session and refreshes the TTL on load and commit', async () => {
-        const store = await make({ ttlMs: 400 });
+        // Margins of 250 ms or more either way, so a loaded machine's late timers do not flake it.
+        const store = await make({ ttlMs: 600 });
         const key = freshKey();
         await store.commit(key, { keep: 0, append: [user('hi')] });
-        await sleep(250);
-        expect(await store.load(key)).toBeDefined(); // refreshed: now lives until ~650
-        await sleep(250);
-        expect(await store.load(key)).toBeDefined(); // 500 ms after the commit: alive only thanks to the refresh
+        await sleep(300);
+        expect(await store.load(key)).toBeDefined(); // refreshed: now lives until ~900
+        await sleep(350);
+        expect(await store.load(key)).toBeDefined(); // 650 ms after the commit: alive only thanks to the refresh
         await store.commit(key, { keep: 1, append: [assistant('hello')] });
-        await sleep(250);
+        await sleep(300);
         expect((await store.load(key))?.length).toBe(2);
-        await sleep(600);
+        await sleep(850);
         expect(await store.load(key)).toBeUndefined();
       });
     });
@@ -210,11 +211,11 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
       it('another tenant cannot read or delete a document', async () => {
         const store = await make();
         const id = `resp_${process.pid}_${++counter}`;
-        await store.putDocument({ tenant: 'tenant-a', kind: 'response', id }, { id, output: 'a' }, { ttlSeconds: 60 });
-        expect(await store.getDocument({ tenant: 'tenant-b', kind: 'response', id })).toBeUndefined();
-        expect(await store.deleteDocument({ tenant: 'tenant-b', kind: 'response', id })).toBe(false);
-        expect(await store.getDocument({ tenant: 'tenant-a', kind: 'response', id })).toEqual({ id, output: 'a' });
-        await store.deleteDocument({ tenant: 'tenant-a', kind: 'response', id });
+        await store.putDocument('tenant-a', 'response', id, { id, output: 'a' }, 60);
+        expect(await store.getDocument('tenant-b', 'response', id)).toBeUndefined();
+        expect(await store.deleteDocument('tenant-b', 'response', id)).toBe(false);
+        expect(await store.getDocument('tenant-a', 'response', id)).toEqual({ id, output: 'a' });
+        await store.deleteDocument('tenant-a', 'response', id);
       });
     });
 
@@ -289,6 +290,18 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
         await (await store.lock(key, { maxQueue: 0 }))();
       });
 
+      it('does not let a newcomer overtake a waiter when the lock is released', async () => {
+        const store = await make();
+        const key = freshKey();
+        const unlock = await store.lock(key);
+        const waiter = store.lock(key);
+        await sleep(50); // queued
+        await unlock();
+        // Free for an instant, but someone is waiting: the newcomer (no queue allowed) is refused.
+        await expectGatewayError(store.lock(key, { maxQueue: 0 }), 409, 'session_busy');
+        await (await waiter)();
+      });
+
       it('gives up after waitMs with 409 session_busy', async () => {
         const store = await make();
         const key = freshKey();
@@ -333,32 +346,31 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
     describe('documents', () => {
       it('puts, gets a fresh copy, and deletes', async () => {
         const store = await make();
-        const key = { tenant: 'acme', kind: 'response' as const, id: `resp_${process.pid}_${++counter}` };
-        const doc = { id: key.id, object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: 'hi' }] }] };
-        await store.putDocument(key, doc, { ttlSeconds: 60 });
-        const got = (await store.getDocument(key)) as typeof doc;
+        const id = `resp_${process.pid}_${++counter}`;
+        const doc = { id, object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: 'hi' }] }] };
+        await store.putDocument('acme', 'response', id, doc, 60);
+        const got = (await store.getDocument('acme', 'response', id)) as typeof doc;
         expect(got).toEqual(doc);
         got.output.length = 0;
-        expect(await store.getDocument(key)).toEqual(doc);
-        expect(await store.deleteDocument(key)).toBe(true);
-        expect(await store.getDocument(key)).toBeUndefined();
-        expect(await store.deleteDocument(key)).toBe(false);
+        expect(await store.getDocument('acme', 'response', id)).toEqual(doc);
+        expect(await store.deleteDocument('acme', 'response', id)).toBe(true);
+        expect(await store.getDocument('acme', 'response', id)).toBeUndefined();
+        expect(await store.deleteDocument('acme', 'response', id)).toBe(false);
       });
 
       it('expires a document after its ttl, reads do not extend it', async () => {
         const store = await make();
-        const key = { tenant: 'acme', kind: 'response' as const, id: `resp_${process.pid}_${++counter}` };
-        await store.putDocument(key, { n: 1 }, { ttlSeconds: 0.3 });
-        await sleep(150);
-        expect(await store.getDocument(key)).toEqual({ n: 1 });
-        await sleep(250);
-        expect(await store.getDocument(key)).toBeUndefined();
+        const id = `resp_${process.pid}_${++counter}`;
+        await store.putDocument('acme', 'response', id, { n: 1 }, 0.5);
+        await sleep(200);
+        expect(await store.getDocument('acme', 'response', id)).toEqual({ n: 1 });
+        await sleep(400); // past the TTL counted from the put, not yet past one counted from the read
+        expect(await store.getDocument('acme', 'response', id)).toBeUndefined();
       });
 
       it('rejects a document over maxSessionBytes with 413', async () => {
         const store = await make({ maxSessionBytes: 1_000 });
-        const key = { tenant: 'acme', kind: 'response' as const, id: `resp_${process.pid}_${++counter}` };
-        await expectGatewayError(store.putDocument(key, { text: 'x'.repeat(2_000) }, { ttlSeconds: 60 }), 413, 'document_too_large');
+        await expectGatewayError(store.putDocument('acme', 'response', `resp_${++counter}`, { text: 'x'.repeat(2_000) }, 60), 413, 'document_too_large');
       });
     });
   });

@@ -95,6 +95,17 @@ describe('memory session store', () => {
     }).toThrow(TypeError);
   });
 
+  it('grants a busy lock to waiters in arrival order', async () => {
+    const store = new MemorySessionStore(defaults());
+    const k = key('fifo');
+    const unlock = await store.lock(k);
+    const order: number[] = [];
+    const waiters = [1, 2, 3, 4, 5].map((n) => store.lock(k).then(async (release) => (order.push(n), release())));
+    await unlock();
+    await Promise.all(waiters);
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('refuses options that could not hold one full session', () => {
     expect(() => new MemorySessionStore(defaults({ maxSessionBytes: 1_000, maxBytes: 1_000 }))).toThrow(/maxBytes/);
   });
