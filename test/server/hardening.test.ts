@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { nestingExceeds } from '../../src/server/middleware/json-body.js';
+import { BASE_CONFIG, fakeGateway, TEST_KEY } from '../helpers/app.js';
+
+const auth = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
+
+describe('input hardening', () => {
+  it('measures nesting outside strings only', () => {
+    expect(nestingExceeds('[[[]]]', 3)).toBe(false);
+    expect(nestingExceeds('[[[[]]]]', 3)).toBe(true);
+    expect(nestingExceeds('{"a":"[[[[[[[[[["}', 2)).toBe(false);
+    expect(nestingExceeds('{"a":"\\"[[[[","b":[[[]]]}', 3)).toBe(true);
+  });
+
+  it('400 for a body nested deeper than the limit, before parsing it', async () => {
+    const { app, stateless } = fakeGateway(BASE_CONFIG.replace('server: { bodyLimitBytes: 2048 }', 'server: { bodyLimitBytes: 4194304 }'));
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const res = await app.request('/v1/chat/completions', { method: 'POST', headers: auth, body: `{"model":"gpt-4o","messages":[{"role":"user","content":${deep}}]}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.code).toBe('json_too_deep');
+    expect(stateless.calls).toHaveLength(0);
+  });
+
+  it('400 for more messages than allowed', async () => {
+    const { app } = fakeGateway(BASE_CONFIG.replace('server: { bodyLimitBytes: 2048 }', 'server: { maxMessages: 3 }'));
+    const messages = Array.from({ length: 4 }, () => ({ role: 'user', content: 'x' }));
+    const res = await app.request('/v1/chat/completions', { method: 'POST', headers: auth, body: JSON.stringify({ model: 'gpt-4o', messages }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({ param: 'messages', code: 'array_above_max_length' });
+  });
+
+  it('400 for a body that is not UTF-8', async () => {
+    const { app } = fakeGateway();
+    const bytes = Buffer.concat([Buffer.from('{"model":"gpt-4o","messages":[{"role":"user","content":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')]);
+    const res = await app.request('/v1/chat/completions', { method: 'POST', headers: auth, body: bytes });
+    expect(res.status).toBe(400);
+  });
+
+  it('/metrics needs the admin key when one is configured', async () => {
+    const { app } = fakeGateway(`${BASE_CONFIG}\nadmin: { key: admin-key-0123456789 }\n`);
+    expect((await app.request('/metrics')).status).toBe(401);
+    expect((await app.request('/metrics', { headers: { authorization: `Bearer ${TEST_KEY}` } })).status).toBe(401);
+    const ok = await app.request('/metrics', { headers: { authorization: 'Bearer admin-key-0123456789' } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('stateroute_requests_total');
+  });
+
+  it('/metrics is not served on the main port when an admin listener is configured', async () => {
+    const { app } = fakeGateway(`${BASE_CONFIG}\nadmin: { listen: { port: 0 } }\n`);
+    expect((await app.request('/metrics')).status).toBe(404);
+  });
+});
