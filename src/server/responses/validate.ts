@@ -111,10 +111,11 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, at: PathPart[], r
   const issue = result.error.issues[0]!;
   const path = [...at, ...issue.path];
   const param = paramOf(path);
-  if (issue.code === 'invalid_type' && valueAt(root, path) === undefined)
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(root, path) === undefined)
     throw invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
   if (issue.code === 'invalid_type')
     throw invalidRequest(`Invalid type for '${param}': expected ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}.`, param, 'invalid_type');
+  if (issue.code === 'invalid_union') throw invalidRequest(`Invalid type for '${param}': it matches none of the accepted forms.`, param, 'invalid_type');
   if (issue.code === 'invalid_value') {
     const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
     throw invalidRequest(`Invalid value for '${param}': expected one of ${allowed}.`, param, 'invalid_value');
