@@ -3,7 +3,8 @@
 // Design: one document per response holding only what that turn added (its chat messages, input
 // items and Response object) plus `chain`, the ids of its CHAIN_WINDOW nearest predecessors.
 // Cost of turn n of a chain:
-//  - write: one put of O(size of this turn + CHAIN_WINDOW ids ≈ 3 KB); nothing earlier is rewritten;
+//  - write: one put of O(size of this turn) + at most CHAIN_WINDOW ids (≈ 3.5 KB); nothing earlier
+//    is rewritten or re-translated;
 //  - read:  1 + ceil((n-1)/CHAIN_WINDOW) sequential round trips (the previous response, then its
 //    window of ancestors fetched in parallel, then the window before that, …), reading every earlier
 //    turn's document once: O(history) bytes, which is also the floor, since the whole conversation

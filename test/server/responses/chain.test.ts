@@ -102,3 +102,33 @@ describe('previous_response_id chains', () => {
     expect(res.model).toBe('gpt-4o-fake');
   });
 });
+
+describe('the SSE wire format', () => {
+  it('is `event: <type>` + `data: <json>` blocks with route headers, and parses fed one byte at a time', async () => {
+    const { Stream } = await import('openai/streaming');
+    const { app, stateless } = responsesGateway();
+    stateless.script = { reply: 'byte by byte', toolCalls: [{ id: 'call_x', name: 'f', arguments: '{"k":"ü"}' }] };
+    const res = await app.request('/v1/responses', post({ model: 'gpt-4o', input: 'x', stream: true, tools: [{ type: 'function', name: 'f' }] }));
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(res.headers.get('x-stateroute-route')).toBe('stateless');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
+    expect(text.startsWith('event: response.created\ndata: {"type":"response.created",')).toBe(true);
+    expect(text.endsWith('\n\n')).toBe(true);
+    const blocks = text.split('\n\n').filter(Boolean);
+    for (const block of blocks) expect(block).toMatch(/^event: ([a-z_.]+)\ndata: \{"type":"\1",.*\}$/s);
+
+    let i = 0;
+    const oneByte = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (i < bytes.length) controller.enqueue(bytes.slice(i, ++i));
+        else controller.close();
+      },
+    });
+    const events: any[] = [];
+    for await (const e of Stream.fromSSEResponse<any>(new Response(oneByte), new AbortController())) events.push(e);
+    expect(events).toEqual(blocks.map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6))));
+    expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'function_call']);
+    expect(events.at(-1).response.output[1].arguments).toBe('{"k":"ü"}');
+  });
+});
