@@ -8,7 +8,7 @@ import type { AppEnv } from '../context.js';
 import { methodNotAllowed } from '../errors.js';
 import { createResponse } from './create.js';
 import { DEFAULT_TTL_SECONDS, ResponseStore, responseNotFound } from './store.js';
-import type { DocumentStore } from './types.js';
+import type { DocumentStore, InputItemResource } from './types.js';
 
 export type { DocumentStore } from './types.js';
 export { CHAIN_WINDOW, DEFAULT_TTL_SECONDS } from './store.js';
@@ -47,14 +47,21 @@ function listQuery(c: Parameters<Handler<AppEnv>>[0]): { order: 'asc' | 'desc'; 
   return { order, limit, after: c.req.query('after') || undefined };
 }
 
-/** GET /v1/responses/{id}/input_items — https://platform.openai.com/docs/api-reference/responses/input-items */
+/**
+ * GET /v1/responses/{id}/input_items — https://platform.openai.com/docs/api-reference/responses/input-items
+ * "The items used to generate this response": for a chained response, the stored conversation before
+ * it (each earlier turn's input items and output items) and then its own input items. Reading walks
+ * the chain (see store.ts); a deleted or expired ancestor cuts the list there.
+ */
 function listInputItems(store: ResponseStore): Handler<AppEnv> {
   return async function listInputItemsHandler(c) {
     const id = c.req.param('id')!;
     const { order, limit, after } = listQuery(c);
     const doc = await store.get(c.get('tenant'), id);
     if (!doc) throw responseNotFound(id);
-    const items = order === 'asc' ? doc.inputItems : [...doc.inputItems].reverse();
+    const { found } = await store.ancestors(c.get('tenant'), doc);
+    const context = [...found.flatMap((d) => [...d.inputItems, ...(d.response.output as unknown as InputItemResource[])]), ...doc.inputItems];
+    const items = order === 'asc' ? context : context.reverse();
     let start = 0;
     if (after) {
       const at = items.findIndex((item) => item.id === after);

@@ -63,21 +63,34 @@ export class ResponseStore {
     if (!previousId) return { messages: [], chain: [] };
     const head = await this.get(tenant, previousId);
     if (!head) throw previousNotFound(previousId);
-    const segments: StoredResponse[][] = [[head]];
-    let oldest = head;
+    const docs = await this.ancestors(tenant, head);
+    if (docs.missing)
+      throw invalidRequest(
+        `Previous response with id '${previousId}' cannot be continued: the earlier response '${docs.missing}' in its chain was deleted or has expired.`,
+        'previous_response_id',
+        'previous_response_not_found',
+      );
+    return { messages: [...docs.found, head].flatMap((d) => d.messages), chain: [...head.chain, head.response.id].slice(-CHAIN_WINDOW) };
+  }
+
+  /**
+   * The stored predecessors of `doc`, oldest first, fetched window by window. When one is missing
+   * (deleted or expired), `found` holds the unbroken run after it and `missing` names it.
+   */
+  async ancestors(tenant: string, doc: StoredResponse): Promise<{ found: StoredResponse[]; missing?: string }> {
+    const segments: StoredResponse[][] = [];
+    let oldest = doc;
     while (oldest.response.previous_response_id) {
-      const ids = oldest.chain;
+      const ids = oldest.chain.length ? oldest.chain : [oldest.response.previous_response_id];
       const docs = await Promise.all(ids.map((id) => this.get(tenant, id)));
-      const missing = ids.findIndex((_, i) => docs[i] === undefined);
-      if (ids.length === 0 || missing >= 0)
-        throw invalidRequest(
-          `Previous response with id '${previousId}' cannot be continued: the earlier response '${ids[missing] ?? oldest.response.previous_response_id}' in its chain was deleted or has expired.`,
-          'previous_response_id',
-          'previous_response_not_found',
-        );
+      const missing = docs.findLastIndex((d) => d === undefined);
+      if (missing >= 0) {
+        segments.unshift(docs.slice(missing + 1) as StoredResponse[]);
+        return { found: segments.flat(), missing: ids[missing] };
+      }
       segments.unshift(docs as StoredResponse[]);
       oldest = docs[0]!;
     }
-    return { messages: segments.flat().flatMap((d) => d.messages), chain: [...head.chain, head.response.id].slice(-CHAIN_WINDOW) };
+    return { found: segments.flat() };
   }
 }

@@ -191,7 +191,12 @@ describe('Responses API with the openai client', () => {
       { role: 'tool', tool_call_id: 'call_1', content: '{"sky":"sunny"}' },
     ]);
     const items = await client.responses.inputItems.list(second.id);
-    expect(items.data).toEqual([{ id: expect.stringMatching(/^fco_/), type: 'function_call_output', call_id: 'call_1', output: '{"sky":"sunny"}', status: 'completed' }]);
+    // The items that produced `second`: the first turn's input and output, then its own input (newest first).
+    expect(items.data).toEqual([
+      { id: expect.stringMatching(/^fco_/), type: 'function_call_output', call_id: 'call_1', output: '{"sky":"sunny"}', status: 'completed' },
+      first.output[0],
+      { id: expect.stringMatching(/^msg_/), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'Weather in Paris?' }] },
+    ]);
   });
 
   it('streams a tool call as function_call_arguments events', async () => {

@@ -76,6 +76,10 @@ describe('previous_response_id chains', () => {
     expect(json.error).toMatchObject({ code: 'previous_response_not_found', param: 'previous_response_id' });
     expect(json.error.message).toContain(first.id);
     expect(stateless.calls).toHaveLength(3);
+    // Listing still works: the context after the gap.
+    const list = (await (await app.request(`/v1/responses/${third.id}/input_items?order=asc`, { headers: authA })).json()) as any;
+    expect(list.data.map((i: any) => i.content[0].text)).toEqual(['two', 'Hello from fake.', 'three']);
+    expect(list).toMatchObject({ object: 'list', has_more: false, first_id: list.data[0].id, last_id: list.data[2].id });
   });
 
   it('on the stateful path, tells the backend where the stored history ends (prompt-cache point)', async () => {
