@@ -276,4 +276,23 @@ describe('Responses API with the openai client', () => {
     await expect.poll(() => stateless.aborted, { timeout: 2000 }).toBe(1);
     expect(documents.puts).toBe(0);
   });
+  it('client disconnect during a non-streamed call aborts the backend call and stores nothing', async () => {
+    const { url, stateless, meter, documents } = await start();
+    let upstreamAborted = false;
+    stateless.chat = (_call, ctx) =>
+      new Promise((_resolve, reject) =>
+        ctx.signal.addEventListener('abort', () => {
+          upstreamAborted = true;
+          reject(ctx.signal.reason);
+        }),
+      );
+    const controller = new AbortController();
+    const pending = fetch(`${url}/v1/responses`, { method: 'POST', signal: controller.signal, headers: { authorization: 'Bearer sk-tenant-a-0123456789abcdef', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', input: 'hi' }) });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => meter.records.length, { timeout: 2000 }).toBe(1);
+    expect(upstreamAborted).toBe(true);
+    expect(meter.records[0]).toMatchObject({ operation: 'responses', status: 499, errorType: 'client_closed' });
+    expect(documents.puts).toBe(0);
+  });
 });
