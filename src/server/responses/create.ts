@@ -35,7 +35,8 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
   return async function createResponseHandler(c) {
     const tenant = c.get('tenant');
     const raw = c.get('body');
-    const measure = new RequestMeasure(deps.meter, { requestId: c.get('requestId'), tenant, operation: 'responses', modelRequested: requested(raw).model, stream: requested(raw).stream });
+    const { model: modelRequested, stream } = requested(raw);
+    const measure = new RequestMeasure(deps.meter, { requestId: c.get('requestId'), tenant, operation: 'responses', modelRequested, stream });
 
     // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
     const abort = new AbortController();
@@ -71,6 +72,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       const inputItems = inputItemResources(req.input);
       // Commit only on success: called once the reply is complete, before the client sees its end.
       const commit = async (response: ResponseObject) => {
+        if (abort.signal.aborted) throw abort.signal.reason;
         if (req.store === false) return;
         const reply = itemsToMessages(response.output as unknown as InputItem[]);
         await deps.store.put(tenant, { v: 1, response, inputItems, messages: [...chat.turn, ...reply], chain: history.chain });
@@ -144,6 +146,7 @@ function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
               const { events, response } = translator.finish(result.usage());
               controller.enqueue(encoder.encode(events));
               await spec.commit(response);
+              if (ended) return; // the client left during the store: the complete reply stays stored, nothing more to write
               controller.enqueue(encoder.encode(translator.terminal(response)));
               controller.close();
               end({ ok: true });

@@ -82,13 +82,12 @@ export type InputItem = (MessageItem & { type?: 'message' }) | FunctionCallItem 
 export type FunctionTool = z.infer<typeof functionTool>;
 export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string };
 
-/** The validated request: the fields the gateway reads, typed; the raw body stays available. */
+/** The validated request: the fields the gateway reads, typed. */
 export type ResponsesRequest = z.infer<typeof createSchema> & {
   model: string;
   input: string | InputItem[];
   tools: FunctionTool[];
   tool_choice: ToolChoice | undefined;
-  raw: Record<string, unknown>;
 };
 
 type PathPart = PropertyKey;
@@ -120,7 +119,6 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, at: PathPart[], r
     const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
     throw invalidRequest(`Invalid value for '${param}': expected one of ${allowed}.`, param, 'invalid_value');
   }
-  if (issue.code === 'too_small' || issue.code === 'too_big') throw invalidRequest(`Invalid '${param}': ${issue.message}.`, param, 'invalid_value');
   throw invalidRequest(`Invalid '${param}': ${issue.message}.`, param, 'invalid_value');
 }
 
@@ -197,5 +195,5 @@ export function responsesRequest(raw: unknown): ResponsesRequest {
   if (typeof choice === 'object' && !functionTools.some((t) => t.name === choice.name))
     throw invalidRequest(`Invalid 'tool_choice': no function named '${choice.name}' in 'tools'.`, 'tool_choice.name', 'invalid_value');
 
-  return { ...fields, model, input: items, tools: functionTools, tool_choice: choice, raw: body };
+  return { ...fields, model, input: items, tools: functionTools, tool_choice: choice };
 }
