@@ -1,6 +1,9 @@
 // The OpenAI Responses API on top of the chat backends: create (JSON or SSE), retrieve, delete and
 // list input items, with responses stored per tenant and chained by `previous_response_id`.
 // https://platform.openai.com/docs/api-reference/responses
+// Wiring: createApp({ …, extend: (app) => registerResponsesRoutes(app, { meter, documents: sessionStore }) }).
+// Files: validate.ts (400s) → request.ts (to chat) → create.ts (call, meter, store) → response.ts /
+// stream.ts (back to Responses JSON / SSE); store.ts holds the storage design and its cost.
 import type { Handler, Hono } from 'hono';
 import { invalidRequest } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';

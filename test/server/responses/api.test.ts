@@ -20,10 +20,11 @@ async function start(options: { ttlSeconds?: number } = {}) {
 describe('Responses API with the openai client', () => {
   it('creates a response from a string input; output_text works; metered once', async () => {
     const { client, stateless, meter, documents } = await start({ ttlSeconds: 3600 });
-    const response = await client.responses.create({ model: 'gpt-4o', input: 'Say hello.', instructions: 'Be brief.' });
+    const response = await client.responses.create({ model: 'gpt-4o', input: 'Say hello.', instructions: 'Be brief.', metadata: { ticket: 'T-1' }, temperature: 0.5 });
     expect(response.output_text).toBe('Hello from fake.');
     expect(response.id).toMatch(/^resp_[0-9a-f]{32,}$/);
-    expect(response).toMatchObject({ object: 'response', status: 'completed', model: 'gpt-4o-fake', instructions: 'Be brief.', previous_response_id: null, store: true, error: null, incomplete_details: null, text: { format: { type: 'text' } } });
+    expect(response).toMatchObject({ object: 'response', status: 'completed', model: 'gpt-4o-fake', instructions: 'Be brief.', previous_response_id: null, store: true, error: null, incomplete_details: null, text: { format: { type: 'text' } }, metadata: { ticket: 'T-1' }, temperature: 0.5, top_p: 1, tools: [], tool_choice: 'auto', parallel_tool_calls: true });
+    expect(response.completed_at).toBeGreaterThanOrEqual(response.created_at);
     expect(response.output).toHaveLength(1);
     expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', id: expect.stringMatching(/^msg_/), content: [{ type: 'output_text', text: 'Hello from fake.', annotations: [] }] });
     expect(response.usage).toEqual({ input_tokens: 10, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 3, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 13 });

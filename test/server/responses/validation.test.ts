@@ -105,6 +105,14 @@ describe('the other Responses routes', () => {
     expect(json.error.message).toBe("Response with id 'resp_missing' not found.");
   });
 
+  it('400 for streaming a stored response (not supported)', async () => {
+    const { app } = responsesGateway();
+    const created = (await (await app.request('/v1/responses', post(ok))).json()) as any;
+    const res = await app.request(`/v1/responses/${created.id}?stream=true`, { headers: authA });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({ param: 'stream', code: 'unsupported_parameter' });
+  });
+
   it('404 on DELETE of an unknown id', async () => {
     const { app } = responsesGateway();
     const res = await app.request('/v1/responses/resp_missing', { method: 'DELETE', headers: authA });
