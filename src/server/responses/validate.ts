@@ -182,6 +182,8 @@ export function responsesRequest(raw: unknown): ResponsesRequest {
   const { input } = body;
   if (input === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   if (typeof input !== 'string' && !Array.isArray(input)) throw invalidRequest("Invalid type for 'input': expected a string or an array of input items.", 'input', 'invalid_type');
+  if (Array.isArray(input) && input.length === 0 && fields.previous_response_id == null)
+    throw invalidRequest("Invalid 'input': empty array. Expected at least one item when there is no 'previous_response_id'.", 'input', 'empty_array');
   const items = typeof input === 'string' ? input : input.map((item, i) => inputItem(item, i, body));
 
   const { tools } = body;

@@ -1,7 +1,10 @@
 // previous_response_id chains over the document store: cost per turn, long chains past the
 // ancestor window, broken chains, and the prompt-cache hint on the stateful path.
 import { describe, expect, it } from 'vitest';
-import { CHAIN_WINDOW } from '../../../src/server/responses/index.js';
+import { Hono } from 'hono';
+import { CHAIN_WINDOW, registerResponsesRoutes } from '../../../src/server/responses/index.js';
+import { RecordingMeter } from '../../helpers/app.js';
+import { MemoryDocuments } from './helpers.js';
 import { authA, responsesGateway } from './helpers.js';
 
 const post = (body: unknown, headers: Record<string, string> = authA) => ({ method: 'POST', headers, body: JSON.stringify(body) });
@@ -104,6 +107,14 @@ describe('previous_response_id chains', () => {
     const res = await create(app, { input: 'x' });
     expect(stateless.calls[0]!.model).toBe('gpt-4o');
     expect(res.model).toBe('gpt-4o-fake');
+  });
+});
+
+describe('registerResponsesRoutes', () => {
+  it('rejects bad options at start-up, not on the first request', () => {
+    const meter = new RecordingMeter();
+    expect(() => registerResponsesRoutes(new Hono(), { meter, documents: undefined as never })).toThrow(/documents/);
+    expect(() => registerResponsesRoutes(new Hono(), { meter, documents: new MemoryDocuments(), ttlSeconds: 0 })).toThrow(/ttlSeconds/);
   });
 });
 

@@ -16,6 +16,7 @@ describe('POST /v1/responses validation', () => {
     ['missing model', { input: 'x' }, 'model', 'missing_required_parameter'],
     ['missing input', { model: 'gpt-4o' }, 'input', 'missing_required_parameter'],
     ['input of the wrong type', { ...ok, input: 42 }, 'input', 'invalid_type'],
+    ['an empty input with nothing to continue', { ...ok, input: [] }, 'input', 'empty_array'],
     ['an input item that is not an object', { ...ok, input: ['x'] }, 'input[0]', 'invalid_type'],
     ['an unknown role', { ...ok, input: [{ role: 'robot', content: 'x' }] }, 'input[0].role', 'invalid_value'],
     ['a message without content', { ...ok, input: [{ role: 'user' }] }, 'input[0].content', 'missing_required_parameter'],
