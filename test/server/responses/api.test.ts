@@ -252,6 +252,14 @@ describe('Responses API with the openai client', () => {
     expect(meter.records[0]).toMatchObject({ status: 502, errorType: 'upstream_stream_error' });
   });
 
+  it('responses.stream(): a mid-stream failure rejects finalResponse() (never a short answer that looks complete)', async () => {
+    const { client, stateless } = await start();
+    stateless.script = { reply: 'a b c d', failAfter: 2, streamError: new GatewayError({ status: 502, message: 'cut', code: 'upstream_stream_error' }) };
+    const stream = client.responses.stream({ model: 'gpt-4o', input: 'x' });
+    stream.on('error', () => {});
+    await expect(stream.finalResponse()).rejects.toMatchObject({ type: 'error', code: 'upstream_stream_error', message: 'cut' });
+  });
+
   it('a store failure fails the request instead of answering an unchainable response', async () => {
     const { client, documents, meter } = await start();
     documents.failPuts = true;
