@@ -67,6 +67,21 @@ describe('previous_response_id chains', () => {
     ]);
   });
 
+  it('concurrent continuations of one response each get exactly their own conversation', async () => {
+    const { app, stateless, documents } = responsesGateway();
+    stateless.script = { reply: 'root answer' };
+    const root = await create(app, { input: 'root' });
+    const branches = await Promise.all(Array.from({ length: 20 }, (_, i) => create(app, { input: `branch ${i}`, previous_response_id: root.id })));
+    expect(new Set(branches.map((b) => b.id)).size).toBe(20);
+    expect(documents.docs.size).toBe(21);
+    for (const call of stateless.calls.slice(1)) {
+      const messages = call.body.messages;
+      expect(messages.slice(0, 2)).toEqual([{ role: 'user', content: 'root' }, { role: 'assistant', content: 'root answer' }]);
+      expect(messages).toHaveLength(3);
+    }
+    expect(stateless.calls.slice(1).map((c) => c.body.messages[2]!.content).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `branch ${i}`).sort());
+  });
+
   it('a deleted ancestor breaks the chain with a clear 400, never a shortened conversation', async () => {
     const { app, stateless } = responsesGateway();
     const first = await create(app, { input: 'one' });
