@@ -12,6 +12,10 @@ export interface FakeScript {
   failAfter?: number;
   /** Delay between chunks. */
   chunkDelayMs?: number;
+  /** Answer with these tool calls (finish_reason `tool_calls`); `reply` then defaults to no text. */
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  /** Override the finish reason (e.g. `length`). */
+  finishReason?: string;
 }
 
 export class FakeBackend implements Backend {
@@ -37,7 +41,9 @@ export class FakeBackend implements Backend {
     this.calls.push(call);
     const s = this.script;
     if (s.error) throw s.error;
-    const reply = s.reply ?? 'Hello from fake.';
+    const tools = s.toolCalls ?? [];
+    const reply = s.reply ?? (tools.length ? '' : 'Hello from fake.');
+    const finishReason = s.finishReason ?? (tools.length ? 'tool_calls' : 'stop');
     const usage: Usage = s.usage ?? { input: 10, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
     const base = { id: 'chatcmpl-fake', created: 1, model: `${call.model}-fake` };
     if (!call.stream) {
@@ -50,12 +56,23 @@ export class FakeBackend implements Backend {
         body: {
           ...base,
           object: 'chat.completion',
-          choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop', logprobs: null }],
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: reply || (tools.length ? null : reply),
+                ...(tools.length ? { tool_calls: tools.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) } : {}),
+              },
+              finish_reason: finishReason,
+              logprobs: null,
+            },
+          ],
           usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
         },
       };
     }
-    const words = reply.split(/(?<= )/);
+    const words = reply ? reply.split(/(?<= )/) : [];
     let seen: Usage | undefined;
     const self = this;
     async function* chunks(): AsyncGenerator<StreamChunk> {
@@ -68,7 +85,13 @@ export class FakeBackend implements Backend {
           if (ctx.signal.aborted) throw ctx.signal.reason;
           yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }] });
         }
-        yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+        for (const [index, t] of tools.entries()) {
+          const half = Math.ceil(t.arguments.length / 2);
+          const call = (fn: Record<string, unknown>, head: boolean) => ({ index, ...(head ? { id: t.id, type: 'function' } : {}), function: fn });
+          yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: [call({ name: t.name, arguments: t.arguments.slice(0, half) }, true)] }, finish_reason: null }] });
+          yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: [call({ arguments: t.arguments.slice(half) }, false)] }, finish_reason: null }] });
+        }
+        yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: finishReason }] });
         seen = usage;
         if (call.clientWantsStreamUsage)
           yield mk({ ...base, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });

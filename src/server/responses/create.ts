@@ -1,0 +1,182 @@
+// POST /v1/responses — https://platform.openai.com/docs/api-reference/responses/create
+// Validate, load the previous_response_id chain, route, call the chat backend, translate back
+// (JSON or Responses SSE), store on success, and meter the request exactly once at its end.
+import type { Handler } from 'hono';
+import type { CallContext, ChatResult, StreamResult } from '../../backends/types.js';
+import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
+import type { Meter } from '../../metering/meter.js';
+import type { AppEnv } from '../context.js';
+import { route } from '../exchange.js';
+import { RequestMeasure } from '../measure.js';
+import { SSE_HEADERS } from '../sse-response.js';
+import { newId } from './ids.js';
+import { inputItemResources, itemsToMessages, toChatRequest } from './request.js';
+import { completionOutput, finalizeResponse, responseSkeleton } from './response.js';
+import type { History, ResponseStore } from './store.js';
+import { ResponseEventTranslator } from './stream.js';
+import type { ResponseObject } from './types.js';
+import { responsesRequest, type InputItem } from './validate.js';
+
+export interface CreateDeps {
+  meter: Meter;
+  store: ResponseStore;
+}
+
+const errorTypeOf = (err: unknown): string => (isGatewayError(err) ? (err.code ?? err.type) : 'internal_error');
+const encoder = new TextEncoder();
+
+/** Best-effort facts for metering a request whose body may be invalid. */
+function requested(raw: unknown): { model: string; stream: boolean } {
+  const body = (typeof raw === 'object' && raw !== null ? raw : {}) as { model?: unknown; stream?: unknown };
+  return { model: typeof body.model === 'string' ? body.model.slice(0, 256) : '', stream: body.stream === true };
+}
+
+export function createResponse(deps: CreateDeps): Handler<AppEnv> {
+  return async function createResponseHandler(c) {
+    const tenant = c.get('tenant');
+    const raw = c.get('body');
+    const { model: modelRequested, stream } = requested(raw);
+    const measure = new RequestMeasure(deps.meter, { requestId: c.get('requestId'), tenant, operation: 'responses', modelRequested, stream });
+
+    // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
+    const abort = new AbortController();
+    const clientSignal = c.req.raw.signal;
+    const onClientAbort = () => abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
+    if (clientSignal.aborted) onClientAbort();
+    else clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const detach = () => clientSignal.removeEventListener('abort', onClientAbort);
+
+    let result: ChatResult | undefined;
+    try {
+      const req = responsesRequest(raw);
+      const { decision, backend } = route(c, raw);
+      measure.routed(decision, backend);
+      const history = await deps.store.history(tenant, req.previous_response_id);
+      const model = decision.target.model ?? req.model;
+      const chat = toChatRequest(req, history.messages, model);
+      const ctx: CallContext = { requestId: c.get('requestId'), tenant, signal: abort.signal, logger: c.get('logger') };
+      measure.upstreamCalled();
+      result = await backend.chat(
+        {
+          body: chat.body,
+          model,
+          stream: req.stream === true,
+          clientWantsStreamUsage: false,
+          historyLength: decision.kind === 'stateful' && chat.historyLength > 0 ? chat.historyLength : undefined,
+        },
+        ctx,
+      );
+      measure.upstreamAnswered();
+
+      const skeleton = responseSkeleton(req, { id: newId('resp'), model: result.model });
+      const inputItems = inputItemResources(req.input);
+      // Commit only on success: called once the reply is complete, before the client sees its end.
+      const commit = async (response: ResponseObject) => {
+        if (abort.signal.aborted) throw abort.signal.reason;
+        if (req.store === false) return;
+        const reply = itemsToMessages(response.output as unknown as InputItem[]);
+        await deps.store.put(tenant, { v: 1, response, inputItems, messages: [...chat.turn, ...reply], chain: history.chain });
+      };
+
+      if (result.type === 'json') {
+        const response = finalizeResponse(skeleton, { ...completionOutput(result.body), usage: result.usage });
+        await commit(response);
+        measure.finish({ status: 200, usage: result.usage, modelAnswered: result.model });
+        detach();
+        return c.json(response, 200, result.headers);
+      }
+      return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort }), 200, { ...result.headers, ...SSE_HEADERS });
+    } catch (err) {
+      measure.finish({
+        status: clientSignal.aborted ? 499 : isGatewayError(err) ? err.status : 500,
+        usage: result?.type === 'json' ? result.usage : undefined,
+        modelAnswered: result?.model,
+        errorType: clientSignal.aborted ? 'client_closed' : errorTypeOf(err),
+      });
+      detach();
+      throw err;
+    }
+  };
+}
+
+interface StreamSpec {
+  result: StreamResult;
+  skeleton: ResponseObject;
+  commit(response: ResponseObject): Promise<void>;
+  measure: RequestMeasure;
+  detach(): void;
+  abort(): void;
+}
+
+/** The Responses SSE body: events are written as the upstream chunks arrive, never buffered. */
+function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
+  const { result, measure } = spec;
+  const translator = new ResponseEventTranslator(spec.skeleton);
+  const iterator = result.chunks[Symbol.asyncIterator]();
+  let started = false;
+  let first = true;
+  let ended = false;
+  const end = (outcome: { ok: true } | { ok: false; error: GatewayError } | { ok: false; aborted: true }) => {
+    if (ended) return;
+    ended = true;
+    spec.detach();
+    const aborted = !outcome.ok && 'aborted' in outcome;
+    measure.finish({
+      status: outcome.ok ? 200 : aborted ? 499 : (outcome as { error: GatewayError }).error.status,
+      usage: result.usage(),
+      modelAnswered: result.model,
+      errorType: outcome.ok ? undefined : aborted ? 'client_closed' : errorTypeOf((outcome as { error: GatewayError }).error),
+    });
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          controller.enqueue(encoder.encode(translator.start()));
+          return;
+        }
+        try {
+          for (;;) {
+            const t = performance.now();
+            const next = await iterator.next();
+            measure.addUpstreamWait(performance.now() - t);
+            if (next.done) {
+              const { events, response } = translator.finish(result.usage());
+              controller.enqueue(encoder.encode(events));
+              await spec.commit(response);
+              if (ended) return; // the client left during the store: the complete reply stays stored, nothing more to write
+              controller.enqueue(encoder.encode(translator.terminal(response)));
+              controller.close();
+              end({ ok: true });
+              return;
+            }
+            if (first) {
+              first = false;
+              measure.firstChunk();
+            }
+            const events = translator.chunk(next.value.value ?? (JSON.parse(next.value.json) as Record<string, unknown>));
+            if (events) {
+              controller.enqueue(encoder.encode(events));
+              return;
+            }
+          }
+        } catch (err) {
+          if (ended) return;
+          const error = toGatewayError(err);
+          controller.enqueue(encoder.encode(translator.fail(error, result.usage())));
+          controller.close();
+          end({ ok: false, error });
+        }
+      },
+      async cancel() {
+        // The client went away: stop the upstream at once; nothing is stored, tokens so far are metered.
+        spec.abort();
+        end({ ok: false, aborted: true });
+        await iterator.return?.().catch(() => {});
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
