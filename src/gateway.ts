@@ -8,6 +8,7 @@ import { createMeter, type Meter } from './metering/meter.js';
 import { buildRuntime, closeRuntime, type Runtime } from './runtime.js';
 import { createAdminApp } from './server/admin.js';
 import { createApp } from './server/app.js';
+import { registerResponsesRoutes } from './server/responses/index.js';
 import { registerSessionRoutes } from './server/routes/sessions.js';
 import { listen, type Listening } from './server/serve.js';
 import { sessionTurns } from './server/session-turn.js';
@@ -90,7 +91,10 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     logger,
     openTurn: sessionTurns(sessions),
     readiness: async () => ({ sessions: await sessions.ping().then(() => true, () => false) }),
-    extend: (a) => registerSessionRoutes(a, sessions, (turns) => meter.metrics.sessionEnded(turns)),
+    extend: (a) => {
+      registerSessionRoutes(a, sessions, (turns) => meter.metrics.sessionEnded(turns));
+      registerResponsesRoutes(a, { meter, documents: sessions });
+    },
   });
 
   let listening: Listening;

@@ -21,7 +21,8 @@ export interface MeterRecordInput {
   backend: string;
   /** The backend's OTel gen_ai.provider.name. */
   provider: string;
-  kind: BackendKind;
+  /** 'none' when the request failed before it was routed (its cost is then unknown: no usage). */
+  kind: BackendKind | 'none';
   /** OTel gen_ai.operation.name: 'chat', 'embeddings', … */
   operation: string;
   modelRequested: string;
@@ -89,7 +90,7 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
         const invalid = input.usage !== undefined && !isValidUsage(input.usage);
         if (invalid) logger.error({ requestId: input.requestId, backend: input.backend, usage: input.usage }, 'backend reported invalid usage; recording the request with tokens and cost unknown');
         const u = invalid ? undefined : input.usage;
-        const cost = u ? computeCost({ usage: u, model, kind: input.kind, prices, equivalents }) : undefined;
+        const cost = u && input.kind !== 'none' ? computeCost({ usage: u, model, kind: input.kind, prices, equivalents }) : undefined;
         metrics.observeRequest({ ...input, usage: u, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
         const started = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
         const record: LedgerRecord = {

@@ -33,9 +33,15 @@ export class RequestMeasure {
   constructor(
     private readonly meter: Meter,
     private readonly start: MeasureStart,
-    private readonly decision: RouteDecision,
-    private readonly backend: Backend,
+    private decision?: RouteDecision,
+    private backend?: Backend,
   ) {}
+
+  /** For handlers that start measuring before the request is routed (so invalid requests are metered too). */
+  routed(decision: RouteDecision, backend: Backend): void {
+    this.decision = decision;
+    this.backend = backend;
+  }
 
   upstreamCalled(): void {
     this.upstreamStart = performance.now();
@@ -69,11 +75,11 @@ export class RequestMeasure {
       requestId: this.start.requestId,
       startedAt: this.startedAt,
       tenant: this.start.tenant,
-      route: this.decision.route,
-      rule: this.decision.rule,
-      backend: this.backend.name,
-      provider: this.backend.provider,
-      kind: this.decision.kind,
+      route: this.decision?.route ?? 'none',
+      rule: this.decision?.rule ?? 'none',
+      backend: this.backend?.name ?? '',
+      provider: this.backend?.provider ?? '',
+      kind: this.decision?.kind ?? 'none',
       operation: this.start.operation,
       modelRequested: this.start.modelRequested,
       modelAnswered: end.modelAnswered,

@@ -79,3 +79,43 @@ describe('stateful path through the openai client', () => {
     expect(stored.messages).toHaveLength(2);
   });
 });
+
+describe('Responses API on the stateful path', () => {
+  it('a chain of 5 through Bedrock, retrieve, input items, delete', async () => {
+    let previous: string | undefined;
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const r = await client.responses.create({ model: 'gpt-4o', input: `step ${i}`, instructions: i === 1 ? 'Be brief.' : undefined, previous_response_id: previous });
+      expect(r.status).toBe('completed');
+      expect(r.output_text).toContain(`step ${i}`);
+      const sent = stack.bedrock.requests.at(-1)!.body as { messages: unknown[]; system?: unknown[] };
+      expect(sent.messages).toHaveLength(2 * i - 1);
+      // instructions are not carried over to later responses
+      expect(Boolean(sent.system?.length)).toBe(i === 1);
+      previous = r.id;
+      ids.push(r.id);
+    }
+    const got = await client.responses.retrieve(ids[2]!);
+    expect(got.id).toBe(ids[2]);
+    const items = await client.responses.inputItems.list(ids[4]!);
+    expect(items.data.length).toBeGreaterThan(0);
+    await client.responses.delete(ids[4]!);
+    await expect(client.responses.retrieve(ids[4]!)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('store: false goes stateless and cannot be retrieved', async () => {
+    const r = await client.responses.create({ model: 'gpt-4o', input: 'ephemeral', store: false });
+    expect(r.output_text).toBeTruthy();
+    expect(stack.azure.requests.at(-1)!.path).toContain('/chat/completions');
+    await expect(client.responses.retrieve(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('streams Responses events', async () => {
+    const stream = client.responses.stream({ model: 'gpt-4o', input: 'stream me' });
+    let text = '';
+    stream.on('response.output_text.delta', (e) => (text += e.delta));
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe(text);
+    expect(text).toContain('stream me');
+  });
+});

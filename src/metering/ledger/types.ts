@@ -11,7 +11,8 @@ export interface LedgerRecord {
   backend: string;
   /** OTel gen_ai.provider.name of the backend. */
   provider: string;
-  kind: BackendKind;
+  /** 'none': the request failed before it was routed. */
+  kind: BackendKind | 'none';
   operation: string;
   modelRequested: string;
   /** The model that actually answered; null when no upstream answered. */
