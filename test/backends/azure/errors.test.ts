@@ -118,6 +118,7 @@ describe('upstream errors → GatewayError', () => {
   it('SDK timeout: 504 upstream_timeout', async () => {
     sim.faults.push({ delayBeforeHeadersMs: 400 });
     const err = await failure(azure({ endpoint: sim.url, deployments, timeoutMs: 50 }).chat(chatCall('hi'), ctx()));
+    await expect.poll(() => sim.faults.pending).toBe(0); // the fault was this request's, not the next test's
     expect(err.status).toBe(504);
     expect(err.type).toBe('timeout_error');
     expect(err.code).toBe('upstream_timeout');
@@ -194,10 +195,13 @@ describe('aborts', () => {
   it('an abort before the headers rethrows the SDK abort as is', async () => {
     sim.faults.push({ delayBeforeHeadersMs: 300 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const err = await azure({ endpoint: sim.url, deployments })
+    const pending = azure({ endpoint: sim.url, deployments })
       .chat(chatCall('hi'), ctx(controller.signal))
       .catch((e: unknown) => e);
+    // Abort once the simulator holds the request (and has taken the fault), not on a timer.
+    await expect.poll(() => sim.faults.pending).toBe(0);
+    controller.abort();
+    const err = await pending;
     expect(err).toBeInstanceOf(APIUserAbortError);
   });
 
