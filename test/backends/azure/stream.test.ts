@@ -54,6 +54,14 @@ describe('upstreamStream', () => {
     expect(out).toBe(recorded.map(sseData).join(''));
   });
 
+  it('joins a payload spread over several data: lines onto one line', async () => {
+    const bytes = new TextEncoder().encode(`data: {"choices":[{"index":0,\ndata: "delta":{"content":"a\\nb"}}]}\n\n${sseData(recorded[3]!)}${sseData(recorded[4]!)}data: [DONE]\n\n`);
+    const { out, error, usage } = await run(false, bytes);
+    expect(error).toBeUndefined();
+    expect(out).toBe(sseData('{"choices":[{"index":0, "delta":{"content":"a\\nb"}}]}') + sseData(recorded[3]!));
+    expect(usage?.output).toBe(5);
+  });
+
   it('a stream cut inside an event throws after the complete events', async () => {
     const cut = wire.subarray(0, wire.length - 300);
     const { out, error } = await run(false, cut);
