@@ -22,15 +22,19 @@ export class LineDecoder {
       this.#afterCR = false;
       if (chunk[0] === LF) start = 1;
     }
-    for (let i = start; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte !== LF && byte !== CR) continue;
+    // indexOf runs natively; the next CR and LF positions are each searched again only once passed.
+    let nextLF = chunk.indexOf(LF, start);
+    let nextCR = chunk.indexOf(CR, start);
+    while (nextLF !== -1 || nextCR !== -1) {
+      const i = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR;
       lines.push(this.#take(chunk.subarray(start, i)));
-      if (byte === CR) {
-        if (i + 1 === chunk.length) this.#afterCR = true;
-        else if (chunk[i + 1] === LF) i++;
-      }
       start = i + 1;
+      if (i === nextCR) {
+        if (start === chunk.length) this.#afterCR = true;
+        else if (chunk[start] === LF) start++;
+      }
+      if (nextLF !== -1 && nextLF < start) nextLF = chunk.indexOf(LF, start);
+      if (nextCR !== -1 && nextCR < start) nextCR = chunk.indexOf(CR, start);
     }
     // Copy: the caller may reuse its buffer.
     if (start < chunk.length) this.#pending.push(chunk.slice(start));
