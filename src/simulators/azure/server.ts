@@ -18,6 +18,9 @@ export interface AzureSimulatorOptions {
   apiKey: string;
   /** Deployment name → the model name it reports, e.g. { "chat": "gpt-4o-2024-08-06" }. */
   deployments: Record<string, string>;
+  /** Pause between the events of every stream (a fault's delayBetweenChunksMs wins), so a demo
+   * streams visibly. Default 0. */
+  streamDelayMs?: number;
   /** How many requests `requests` keeps (oldest dropped first), so a long demo run stays small. Default 1000. */
   keepRequests?: number;
 }
@@ -140,7 +143,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
 
     const includeUsage = ((json.stream_options ?? {}) as Json).include_usage === true;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
-    await writeEventStream(res, chatChunks(plan, meta, includeUsage), fault);
+    await writeEventStream(res, chatChunks(plan, meta, includeUsage), { delayBetweenChunksMs: options.streamDelayMs, ...fault });
   }
 
   const server = createServer({ keepAlive: true }, (req, res) => {

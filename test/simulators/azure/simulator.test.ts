@@ -163,6 +163,19 @@ describe('Azure simulator through AzureOpenAI', () => {
 });
 
 describe('Azure simulator bookkeeping', () => {
+  it('paces every stream with streamDelayMs', async () => {
+    const slow = await startAzureSimulator({ apiKey: API_KEY, deployments: { chat: 'gpt-4o' }, streamDelayMs: 25 });
+    try {
+      const client = new AzureOpenAI({ endpoint: slow.url, apiKey: API_KEY, apiVersion: '2024-10-21', maxRetries: 0 });
+      const started = performance.now();
+      const out = await collect(await client.chat.completions.create({ model: 'chat', messages: hello, stream: true }));
+      expect(out.content).toBe('You said: Hello there');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(6 * 25 - 5); // 7 events, 6 pauses
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('keeps only the last `keepRequests` requests', async () => {
     const small = await startAzureSimulator({ apiKey: API_KEY, deployments: { chat: 'gpt-4o' }, keepRequests: 2 });
     try {
