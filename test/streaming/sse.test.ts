@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineDecoder } from '../../src/streaming/lines.js';
+import { LineDecoder, LineTooLongError } from '../../src/streaming/lines.js';
 import { decodeSSE, sseData, type SSEEvent } from '../../src/streaming/sse.js';
 
 const enc = new TextEncoder();
@@ -83,6 +83,13 @@ describe('LineDecoder', () => {
       got.push(...d.flush());
       expect(got, `seed ${seed}: ${JSON.stringify(text)}`).toEqual(expected);
     }
+  });
+
+  it('refuses a line that outgrows maxLineBytes, counting across chunks', () => {
+    const d = new LineDecoder({ maxLineBytes: 8 });
+    expect(d.decode(enc.encode('12345678\nabcd'))).toEqual(['12345678']);
+    expect(d.decode(enc.encode('efgh'))).toEqual([]);
+    expect(() => d.decode(enc.encode('i'))).toThrow(LineTooLongError);
   });
 
   it('returns the unterminated last line on flush', () => {
