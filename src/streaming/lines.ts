@@ -7,12 +7,29 @@
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** Default cap on one line: far above any real chunk, low enough that a peer that never sends a
+ * newline cannot grow memory without bound. */
+export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+export class LineTooLongError extends Error {
+  constructor(readonly maxLineBytes: number) {
+    super(`an event-stream line exceeded ${maxLineBytes} bytes without a line break`);
+    this.name = 'LineTooLongError';
+  }
+}
+
 export class LineDecoder {
   readonly #utf8 = new TextDecoder();
+  readonly #maxLineBytes: number;
   /** Bytes of the current, unfinished line (from earlier chunks). */
   #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
   /** The previous chunk ended with "\r": a "\n" at the start of the next chunk belongs to it. */
   #afterCR = false;
+
+  constructor(options: { maxLineBytes?: number } = {}) {
+    this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
 
   /** Complete lines found in `chunk` (without their terminators). */
   decode(chunk: Uint8Array): string[] {
@@ -22,18 +39,26 @@ export class LineDecoder {
       this.#afterCR = false;
       if (chunk[0] === LF) start = 1;
     }
-    for (let i = start; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte !== LF && byte !== CR) continue;
+    // indexOf runs natively; the next CR and LF positions are each searched again only once passed.
+    let nextLF = chunk.indexOf(LF, start);
+    let nextCR = chunk.indexOf(CR, start);
+    while (nextLF !== -1 || nextCR !== -1) {
+      const i = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR;
       lines.push(this.#take(chunk.subarray(start, i)));
-      if (byte === CR) {
-        if (i + 1 === chunk.length) this.#afterCR = true;
-        else if (chunk[i + 1] === LF) i++;
-      }
       start = i + 1;
+      if (i === nextCR) {
+        if (start === chunk.length) this.#afterCR = true;
+        else if (chunk[start] === LF) start++;
+      }
+      if (nextLF !== -1 && nextLF < start) nextLF = chunk.indexOf(LF, start);
+      if (nextCR !== -1 && nextCR < start) nextCR = chunk.indexOf(CR, start);
     }
     // Copy: the caller may reuse its buffer.
-    if (start < chunk.length) this.#pending.push(chunk.slice(start));
+    if (start < chunk.length) {
+      this.#pendingBytes += chunk.length - start;
+      if (this.#pendingBytes > this.#maxLineBytes) throw new LineTooLongError(this.#maxLineBytes);
+      this.#pending.push(chunk.slice(start));
+    }
     return lines;
   }
 
@@ -48,6 +73,7 @@ export class LineDecoder {
     if (this.#pending.length === 0) return this.#utf8.decode(tail);
     const parts = [...this.#pending, tail];
     this.#pending = [];
+    this.#pendingBytes = 0;
     const size = parts.reduce((n, p) => n + p.length, 0);
     const joined = new Uint8Array(size);
     let offset = 0;

@@ -57,9 +57,13 @@ export class SSEDecoder {
 }
 
 /** Decodes a byte stream (a fetch body, a socket) into SSE events, in order. Returning early
- * (break in for-await) returns the source iterator too, which cancels a fetch body. */
-export async function* decodeSSE(source: AsyncIterable<Uint8Array>): AsyncGenerator<SSEEvent, void, undefined> {
-  const lines = new LineDecoder();
+ * (break in for-await) returns the source iterator too, which cancels a fetch body. Throws
+ * LineTooLongError when one line outgrows `maxLineBytes`. */
+export async function* decodeSSE(
+  source: AsyncIterable<Uint8Array>,
+  options: { maxLineBytes?: number } = {},
+): AsyncGenerator<SSEEvent, void, undefined> {
+  const lines = new LineDecoder(options);
   const events = new SSEDecoder();
   for await (const chunk of source) {
     for (const line of lines.decode(chunk)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineDecoder } from '../../src/streaming/lines.js';
+import { LineDecoder, LineTooLongError } from '../../src/streaming/lines.js';
 import { decodeSSE, sseData, type SSEEvent } from '../../src/streaming/sse.js';
 
 const enc = new TextEncoder();
@@ -63,6 +63,33 @@ describe('LineDecoder', () => {
   it('treats a lone \\r as a terminator and keeps empty lines', () => {
     const d = new LineDecoder();
     expect(d.decode(enc.encode('a\r\rb\n\n'))).toEqual(['a', '', 'b', '']);
+  });
+
+  it('matches a reference split for random text with mixed terminators at random split points', () => {
+    const alphabet = ['a', 'b', ' ', '\r', '\n', '\r\n', 'é', '€', '𝄞'];
+    for (let seed = 1; seed <= 300; seed++) {
+      const rnd = mulberry32(seed);
+      const text = Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      const expected = text.split(/\r\n|\r|\n/);
+      if (expected.at(-1) === '') expected.pop();
+      const bytes = enc.encode(text);
+      const d = new LineDecoder();
+      const got: string[] = [];
+      for (let i = 0; i < bytes.length; ) {
+        const n = 1 + Math.floor(rnd() * 6);
+        got.push(...d.decode(bytes.slice(i, i + n)));
+        i += n;
+      }
+      got.push(...d.flush());
+      expect(got, `seed ${seed}: ${JSON.stringify(text)}`).toEqual(expected);
+    }
+  });
+
+  it('refuses a line that outgrows maxLineBytes, counting across chunks', () => {
+    const d = new LineDecoder({ maxLineBytes: 8 });
+    expect(d.decode(enc.encode('12345678\nabcd'))).toEqual(['12345678']);
+    expect(d.decode(enc.encode('efgh'))).toEqual([]);
+    expect(() => d.decode(enc.encode('i'))).toThrow(LineTooLongError);
   });
 
   it('returns the unterminated last line on flush', () => {

@@ -49,7 +49,9 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
     let finished = false;
     try {
       for await (const event of decodeSSE(options.body)) {
-        const data = event.data;
+        // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
+        // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
+        const data = event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
         if (data === '[DONE]') {
           done = true;
           break;

@@ -18,6 +18,11 @@ export interface AzureSimulatorOptions {
   apiKey: string;
   /** Deployment name → the model name it reports, e.g. { "chat": "gpt-4o-2024-08-06" }. */
   deployments: Record<string, string>;
+  /** Pause between the events of every stream (a fault's delayBetweenChunksMs wins), so a demo
+   * streams visibly. Default 0. */
+  streamDelayMs?: number;
+  /** How many requests `requests` keeps (oldest dropped first), so a long demo run stays small. Default 1000. */
+  keepRequests?: number;
 }
 
 export interface RecordedRequest {
@@ -68,6 +73,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   let served = 0;
+  const keepRequests = options.keepRequests ?? 1000;
 
   const send = (res: ServerResponse, reply: Reply, extra: Record<string, string>) => {
     const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
@@ -86,6 +92,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
     }
     const record: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
     requests.push(record);
+    if (requests.length > keepRequests) requests.splice(0, requests.length - keepRequests);
     res.once('close', () => (record.outcome = res.writableFinished ? 'finished' : 'closed-early'));
 
     const requestId = randomUUID();
@@ -136,7 +143,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
 
     const includeUsage = ((json.stream_options ?? {}) as Json).include_usage === true;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
-    await writeEventStream(res, chatChunks(plan, meta, includeUsage), fault);
+    await writeEventStream(res, chatChunks(plan, meta, includeUsage), { delayBetweenChunksMs: options.streamDelayMs, ...fault });
   }
 
   const server = createServer({ keepAlive: true }, (req, res) => {

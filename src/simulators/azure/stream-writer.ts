@@ -4,24 +4,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SSE_DONE, sseData } from '../../streaming/sse.js';
 import type { Fault } from './faults.js';
 
-export async function writeEventStream(res: ServerResponse, chunks: string[], fault: Fault | undefined): Promise<void> {
-  const cutAfter = fault?.cutAfterChunks;
-  const pause = fault?.delayBetweenChunksMs ?? 0;
+/** `fault` is the request's fault (empty when none) with the simulator's default pause filled in. */
+export async function writeEventStream(res: ServerResponse, chunks: string[], fault: Fault): Promise<void> {
+  const { cutAfterChunks, delayBetweenChunksMs = 0 } = fault;
   res.flushHeaders();
   for (let i = 0; i < chunks.length; i++) {
-    if (cutAfter !== undefined && i >= cutAfter) return cut(res, fault);
-    if (i > 0 && pause > 0) await sleep(pause);
+    if (cutAfterChunks !== undefined && i >= cutAfterChunks) return cut(res, fault);
+    if (i > 0 && delayBetweenChunksMs > 0) await sleep(delayBetweenChunksMs);
     if (res.destroyed) return; // the client went away
     res.write(sseData(chunks[i] as string));
   }
-  if (cutAfter !== undefined && cutAfter >= chunks.length && fault?.resetConnection) return cut(res, fault);
+  if (cutAfterChunks !== undefined && fault.resetConnection) return cut(res, fault);
   res.end(SSE_DONE);
 }
 
 /** Ends the reply early: cleanly (a short but well-formed HTTP response), or by destroying the
  * socket once what was written has left, so the client sees those events and then a reset. */
-async function cut(res: ServerResponse, fault: Fault | undefined): Promise<void> {
-  if (!fault?.resetConnection) {
+async function cut(res: ServerResponse, fault: Fault): Promise<void> {
+  if (!fault.resetConnection) {
     res.end();
     return;
   }

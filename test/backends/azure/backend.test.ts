@@ -1,4 +1,7 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { Stream } from 'openai/streaming';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SSE_DONE, sseData } from '../../../src/streaming/sse.js';
 import { startAzureSimulator, type AzureSimulator } from '../../../src/simulators/azure/index.js';
 import { startRechunkProxy } from '../../simulators/azure/rechunk-proxy.js';
 import { API_KEY, asStream, azure, chatCall, compatible, contentOf, ctx, drain } from './helpers.js';
@@ -81,6 +84,16 @@ describe('azure-openai backend, deployments surface', () => {
     expect(last.value).toMatchObject({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 } });
     expect(JSON.parse(last.json)).toEqual(last.value);
     expect(result.usage()).toEqual(helloUsage);
+  });
+
+  it('its chunks, written as SSE, parse in the openai SDK like the upstream stream', async () => {
+    const result = asStream(await azure({ endpoint: sim.url, deployments }).chat(chatCall('Hello there', { stream: true, clientUsage: true }), ctx()));
+    const { chunks } = await drain(result);
+    const wire = chunks.map((c) => sseData(c.json)).join('') + SSE_DONE;
+    const parsed: ChatCompletionChunk[] = [];
+    for await (const c of Stream.fromSSEResponse<ChatCompletionChunk>(new Response(wire), new AbortController())) parsed.push(c);
+    expect(parsed.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('You said: Hello there');
+    expect(parsed.at(-1)?.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 4 });
   });
 
   it('decodes a stream whose bytes arrive 1–7 at a time', async () => {

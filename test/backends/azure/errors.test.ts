@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { APIUserAbortError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
@@ -116,11 +115,20 @@ describe('upstream errors → GatewayError', () => {
   });
 
   it('SDK timeout: 504 upstream_timeout', async () => {
-    sim.faults.push({ delayBeforeHeadersMs: 400 });
-    const err = await failure(azure({ endpoint: sim.url, deployments, timeoutMs: 50 }).chat(chatCall('hi'), ctx()));
-    expect(err.status).toBe(504);
-    expect(err.type).toBe('timeout_error');
-    expect(err.code).toBe('upstream_timeout');
+    // A server that accepts and never answers: nothing shared with the simulator, so no timing games.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const err = await failure(azure({ endpoint, deployments, timeoutMs: 50 }).chat(chatCall('hi'), ctx()));
+      expect(err.status).toBe(504);
+      expect(err.type).toBe('timeout_error');
+      expect(err.code).toBe('upstream_timeout');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
 
@@ -194,10 +202,13 @@ describe('aborts', () => {
   it('an abort before the headers rethrows the SDK abort as is', async () => {
     sim.faults.push({ delayBeforeHeadersMs: 300 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const err = await azure({ endpoint: sim.url, deployments })
+    const pending = azure({ endpoint: sim.url, deployments })
       .chat(chatCall('hi'), ctx(controller.signal))
       .catch((e: unknown) => e);
+    // Abort once the simulator holds the request (and has taken the fault), not on a timer.
+    await expect.poll(() => sim.faults.pending).toBe(0);
+    controller.abort();
+    const err = await pending;
     expect(err).toBeInstanceOf(APIUserAbortError);
   });
 

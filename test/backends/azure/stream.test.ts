@@ -54,6 +54,27 @@ describe('upstreamStream', () => {
     expect(out).toBe(recorded.map(sseData).join(''));
   });
 
+  it('joins a payload spread over several data: lines onto one line', async () => {
+    const bytes = new TextEncoder().encode(`data: {"choices":[{"index":0,\ndata: "delta":{"content":"a\\nb"}}]}\n\n${sseData(recorded[3]!)}${sseData(recorded[4]!)}data: [DONE]\n\n`);
+    const { out, error, usage } = await run(false, bytes);
+    expect(error).toBeUndefined();
+    expect(out).toBe(sseData('{"choices":[{"index":0, "delta":{"content":"a\\nb"}}]}') + sseData(recorded[3]!));
+    expect(usage?.output).toBe(5);
+  });
+
+  it('an upstream that never sends a line break fails with a GatewayError instead of growing memory', async () => {
+    async function* endless() {
+      const block = new TextEncoder().encode('data: ' + 'x'.repeat(64 * 1024));
+      for (let i = 0; i < 200; i++) yield block; // 12.8 MB, no newline
+    }
+    const stream = upstreamStream({ body: endless(), clientWantsUsage: false, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const err = await (async () => {
+      for await (const _ of stream.chunks);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('upstream_stream_interrupted');
+  });
+
   it('a stream cut inside an event throws after the complete events', async () => {
     const cut = wire.subarray(0, wire.length - 300);
     const { out, error } = await run(false, cut);

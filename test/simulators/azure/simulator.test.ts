@@ -162,6 +162,32 @@ describe('Azure simulator through AzureOpenAI', () => {
   });
 });
 
+describe('Azure simulator bookkeeping', () => {
+  it('paces every stream with streamDelayMs', async () => {
+    const slow = await startAzureSimulator({ apiKey: API_KEY, deployments: { chat: 'gpt-4o' }, streamDelayMs: 25 });
+    try {
+      const client = new AzureOpenAI({ endpoint: slow.url, apiKey: API_KEY, apiVersion: '2024-10-21', maxRetries: 0 });
+      const started = performance.now();
+      const out = await collect(await client.chat.completions.create({ model: 'chat', messages: hello, stream: true }));
+      expect(out.content).toBe('You said: Hello there');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(6 * 25 - 5); // 7 events, 6 pauses
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('keeps only the last `keepRequests` requests', async () => {
+    const small = await startAzureSimulator({ apiKey: API_KEY, deployments: { chat: 'gpt-4o' }, keepRequests: 2 });
+    try {
+      const client = new AzureOpenAI({ endpoint: small.url, apiKey: API_KEY, apiVersion: '2024-10-21', maxRetries: 0 });
+      for (const content of ['one', 'two', 'three']) await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content }] });
+      expect(small.requests.map((r) => (r.body as { messages: { content: string }[] }).messages[0]?.content)).toEqual(['two', 'three']);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('Azure simulator errors through the SDK', () => {
   it('400 when api-version is missing', async () => {
     const noVersion = new OpenAI({ baseURL: `${sim.url}/openai/deployments/chat`, apiKey: API_KEY, maxRetries: 0 });
