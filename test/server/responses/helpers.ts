@@ -24,6 +24,13 @@ backends:
   azure: { type: azure-openai, endpoint: "http://127.0.0.1:1", apiKey: k, apiVersion: "2024-10-21" }
   bedrock: { type: bedrock, region: us-east-1 }
 server: { bodyLimitBytes: 65536 }
+# Responses go stateless here unless a session header says otherwise, so the tests script one fake.
+routes:
+  stateless: { kind: stateless, backend: azure }
+  stateful: { kind: stateful, backend: bedrock }
+rules:
+  - { name: session-header, when: { header: x-session-id }, route: stateful }
+default: stateless
 `;
 
 /** Documents are kept as JSON text, so anything that would not survive Redis fails here too. */
