@@ -164,6 +164,21 @@ describe('JSONL ledger', () => {
     expect((await collect(dir)).map((r) => r.requestId).sort()).toEqual(ids.sort());
   });
 
+  it('an overload spills at disk speed, losing nothing', async () => {
+    const dir = tempDir();
+    let spilled = 0;
+    let failures = 0;
+    const l = ledger({ dir, maxQueue: 10, flushIntervalMs: 500, hooks: { onSpill: (n) => (spilled += n), onWriteFailure: (n) => (failures += n) } });
+    const started = Date.now();
+    for (let i = 0; i < 50_000; i++) l.write(record());
+    await l.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(spilled).toBe(49_990);
+    expect(failures).toBe(0);
+    expect(lines(join(dir, `spill-${today()}.jsonl`)).length).toBe(49_990);
+    expect(await collect(dir)).toHaveLength(50_000);
+  });
+
   it('spills when the sink fails, so records do not vanish', async () => {
     const dir = tempDir();
     let failures = 0;
