@@ -77,8 +77,6 @@ export interface CostResult {
   counterfactual: Pico | undefined;
   /** The model the counterfactual was priced on. */
   counterfactualModel: string | undefined;
-  /** The price-table key the actual cost used. */
-  pricedAs: string | undefined;
 }
 
 export function computeCost(options: { usage: Usage; model: string; kind: BackendKind; prices: PriceTable; equivalents: Equivalents }): CostResult {
@@ -90,6 +88,5 @@ export function computeCost(options: { usage: Usage; model: string; kind: Backen
     actual: price && actualCost(usage, price),
     counterfactual: otherPrice && (kind === 'stateful' ? statelessResendCost(usage, otherPrice) : statefulFirstTurnCost(usage, otherPrice)),
     counterfactualModel: other,
-    pricedAs: price?.model,
   };
 }
