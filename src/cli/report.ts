@@ -156,6 +156,40 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
   return 0;
 }
 
+export const REPORT_USAGE = `usage: stateroute report --ledger DIR|FILE|postgres://… [--since 24h|7d|ISO] [--by backend|model|tenant|route] [--format table|csv|json]
+  --ledger   a JSONL ledger directory or file, or a PostgreSQL URL (append #table for a non-default table)
+  --since    relative (90s, 30m, 24h, 7d, 2w) or an ISO time; default 24h
+  --by       grouping; default backend
+  --format   default table
+`;
+
+/** `stateroute report` from argv (the words after "report"): parses flags and runs reportCommand. */
+export async function reportMain(argv: string[], io: { out: Writable; err: Writable; now?: () => number }): Promise<number> {
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') {
+      io.out.write(REPORT_USAGE);
+      return 0;
+    }
+    const m = /^--(ledger|since|by|format)(?:=(.*))?$/.exec(arg);
+    if (!m) return usage(io.err, `unknown argument "${arg}"\n${REPORT_USAGE}`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value === '') return usage(io.err, `--${m[1]} needs a value\n${REPORT_USAGE}`);
+    flags[m[1]!] = value;
+  }
+  if (!flags.ledger) return usage(io.err, `--ledger is required\n${REPORT_USAGE}`);
+  return reportCommand({
+    ledger: flags.ledger,
+    since: flags.since ?? '24h',
+    by: flags.by as ReportGroupBy | undefined,
+    format: flags.format as ReportFormat | undefined,
+    out: io.out,
+    err: io.err,
+    ...(io.now ? { now: io.now } : {}),
+  });
+}
+
 function usage(err: Writable, message: string): number {
   err.write(`stateroute report: ${message}\n`);
   return 2;

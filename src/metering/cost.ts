@@ -18,6 +18,11 @@
 //
 // where ' marks the equivalent's prices. Unknown price (either model) or no equivalent → undefined,
 // never 0. Reasoning tokens are part of output and are not billed twice.
+//
+// Exactness: a price has at most 6 decimals (the config rejects more), so P USD per 1M tokens is
+// the integer P·1e6 pico-dollars (1e-12 USD) per token; every product and sum above is an exact
+// integer (bigint). Nothing is rounded: the ledger stores the exact amount (≤ 12 decimals), the
+// report sums exactly and rounds only for display (table: 6 decimals; csv/json: exact).
 import type { BackendKind, Usage } from '../backends/types.js';
 import { modelCandidates, type Price, type PriceTable } from './prices.js';
 import type { Pico } from './money.js';
@@ -72,8 +77,6 @@ export interface CostResult {
   counterfactual: Pico | undefined;
   /** The model the counterfactual was priced on. */
   counterfactualModel: string | undefined;
-  /** The price-table key the actual cost used. */
-  pricedAs: string | undefined;
 }
 
 export function computeCost(options: { usage: Usage; model: string; kind: BackendKind; prices: PriceTable; equivalents: Equivalents }): CostResult {
@@ -85,6 +88,5 @@ export function computeCost(options: { usage: Usage; model: string; kind: Backen
     actual: price && actualCost(usage, price),
     counterfactual: otherPrice && (kind === 'stateful' ? statelessResendCost(usage, otherPrice) : statefulFirstTurnCost(usage, otherPrice)),
     counterfactualModel: other,
-    pricedAs: price?.model,
   };
 }

@@ -91,8 +91,8 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
         if (invalid) logger.error({ requestId: input.requestId, backend: input.backend, usage: input.usage }, 'backend reported invalid usage; recording the request with tokens and cost unknown');
         const u = invalid ? undefined : input.usage;
         const cost = u && input.kind !== 'none' ? computeCost({ usage: u, model, kind: input.kind, prices, equivalents }) : undefined;
-        metrics.observeRequest({ ...input, usage: u, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
-        const started = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
+        const startedMs = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
+        const started = Number.isFinite(startedMs) ? startedMs : Date.now();
         const record: LedgerRecord = {
           requestId: input.requestId,
           time: new Date(started).toISOString(),
@@ -118,7 +118,13 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
           errorType: input.errorType ?? null,
           sessionHash: input.sessionId ? hashSession(input.tenant, input.sessionId) : null,
         };
+        // The ledger first: a metrics failure must not lose the record.
         ledger.write(record);
+        try {
+          metrics.observeRequest({ ...input, usage: u, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
+        } catch (err) {
+          logger.error({ err, requestId: input.requestId }, 'metrics update failed for a request (its ledger record was written)');
+        }
         return record;
       } catch (err) {
         logger.error({ err, requestId: input?.requestId }, 'metering failed for a request');

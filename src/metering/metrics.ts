@@ -10,7 +10,7 @@
 // Labels are bounded: models outside the known list become "other", other free-form values are
 // capped per label (later new values become "other"); never session ids, users or keys.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Usage } from '../backends/types.js';
+import type { BackendKind, Usage } from '../backends/types.js';
 import { picoToUsdNumber, type Pico } from './money.js';
 import { modelCandidates } from './prices.js';
 
@@ -74,6 +74,7 @@ export interface RequestObservation {
   rule: string;
   backend: string;
   provider: string;
+  kind: BackendKind | 'none';
   operation: string;
   modelRequested: string;
   modelAnswered?: string | undefined;
@@ -183,6 +184,28 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
     else costTotals.set(key, { labels, pico });
   };
 
+  // Per-backend latency: the OTel histograms above carry provider and model, not the configured
+  // backend name, and the dashboard compares backends.
+  const requestDuration = new Histogram({
+    name: 'stateroute_request_duration_seconds',
+    help: 'End-to-end request duration by backend (as the client saw it).',
+    labelNames: ['backend'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const timeToFirstToken = new Histogram({
+    name: 'stateroute_time_to_first_token_seconds',
+    help: 'Time from request start to the first streamed chunk, by backend.',
+    labelNames: ['backend'],
+    buckets: TTFC_BUCKETS,
+    registers,
+  });
+  const backendInfo = new Gauge({
+    name: 'stateroute_backend_info',
+    help: 'Always 1: the kind (stateless|stateful) and provider of each backend that served a request, for joins (… and on (backend) stateroute_backend_info{kind="stateful"}).',
+    labelNames: ['backend', 'kind', 'provider'],
+    registers,
+  });
   const overhead = new Histogram({
     name: 'stateroute_gateway_overhead_seconds',
     help: 'Time spent in the gateway rather than waiting on the upstream (duration minus upstream time).',
@@ -241,6 +264,11 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       const gen = { gen_ai_operation_name: op, gen_ai_provider_name: prov, gen_ai_request_model: reqModel, gen_ai_response_model: resModel };
       opDuration.observe({ ...gen, error_type: err }, o.durationMs / 1000);
       if (o.ttftMs !== undefined) ttfc.observe(gen, o.ttftMs / 1000);
+      if (b) {
+        backendInfo.set({ backend: b, kind: o.kind, provider: prov }, 1);
+        requestDuration.observe({ backend: b }, o.durationMs / 1000);
+        if (o.ttftMs !== undefined) timeToFirstToken.observe({ backend: b }, o.ttftMs / 1000);
+      }
       if (o.upstreamMs !== undefined) overhead.observe({ backend: b }, Math.max(0, o.durationMs - o.upstreamMs) / 1000);
       if (err && b && (o.errorSource ?? 'upstream') === 'upstream') upstreamErrors.inc({ backend: b, error_type: err });
       const u = o.usage;

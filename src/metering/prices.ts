@@ -99,8 +99,6 @@ export interface PriceTable {
   lookup(model: string): Price | undefined;
   /** The price without warning (for tests and the report). */
   find(model: string): Price | undefined;
-  /** Table keys (for label bounding). */
-  models(): string[];
 }
 
 export function createPriceTable(options: { overrides?: Record<string, PriceConfig>; logger?: Logger; defaults?: Record<string, PriceConfig> }): PriceTable {
@@ -132,6 +130,5 @@ export function createPriceTable(options: { overrides?: Record<string, PriceConf
       }
       return price;
     },
-    models: () => [...table.values()].map((p) => p.model),
   };
 }

@@ -56,7 +56,7 @@ describe('Grafana dashboard and alerts', () => {
 
   it('has the panels the operators asked for', () => {
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('\n');
-    for (const want of ['cost per backend', 'actual vs counterfactual', 'tokens by type', 'cache-read share', 'operation duration p50 / p95 / p99', 'time to first token', 'errors by type', 'gateway overhead', 'active sessions', 'request rate by rule'])
+    for (const want of ['cost per backend', 'actual vs counterfactual', 'tokens by type', 'cache-read share of prompt tokens, stateful', 'latency p50 / p95 / p99 by backend', 'time to first token p50 / p95 / p99 by backend', 'time to first token', 'errors by type', 'gateway overhead', 'active sessions', 'request rate by rule'])
       expect(titles).toContain(want);
   });
 

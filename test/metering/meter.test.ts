@@ -3,6 +3,7 @@ import { meteringSchema } from '../../src/config/metering.js';
 import { readLedger } from '../../src/metering/ledger/read.js';
 import type { LedgerRecord } from '../../src/metering/ledger/types.js';
 import { createMeter, type MeterRecordInput } from '../../src/metering/meter.js';
+import { createMetrics } from '../../src/metering/metrics.js';
 import { spyLogger, tempDir } from './helpers.js';
 
 const SONNET = 'anthropic.claude-sonnet-4-20250514-v1:0';
@@ -72,6 +73,30 @@ describe('meter', () => {
     expect(records[1]).toMatchObject({ costUsd: 0.01, counterfactualCostUsd: 0.0111, counterfactualModel: SONNET, sessionHash: null, ttftMs: null });
     // nothing produced upstream: nothing billed
     expect(records[2]).toMatchObject({ status: 502, errorType: 'ModelErrorException', modelAnswered: null, costUsd: 0, counterfactualCostUsd: 0, tokens: { input: 0, output: 0 } });
+  });
+
+  it('a metrics failure does not lose the ledger record', async () => {
+    const records: LedgerRecord[] = [];
+    const logger = spyLogger();
+    const metrics = createMetrics({ knownModels: [], collectDefault: false });
+    const broken = {
+      ...metrics,
+      observeRequest: () => {
+        throw new Error('label explosion');
+      },
+    };
+    const meter = createMeter({
+      config: meteringSchema.parse({ ledger: { type: 'none' } }),
+      logger,
+      knownModels: [],
+      metrics: broken,
+      ledger: { write: (r) => void records.push(r), flush: async () => {}, close: async () => {}, queueDepth: () => 0 },
+    });
+    expect(meter.record(input())).toBeDefined();
+    meter.record(input({ requestId: 'req-2', startedAt: Number.NaN }));
+    expect(records.map((r) => r.requestId)).toEqual(['req-1', 'req-2']);
+    expect(Date.parse(records[1]!.time)).toBeGreaterThan(Date.parse('2026-01-01'));
+    expect(logger.errors.length).toBe(2);
   });
 
   it('hashes session ids per tenant and salt, never storing them', () => {

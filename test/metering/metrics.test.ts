@@ -79,6 +79,11 @@ describe('metrics', () => {
     expect(sample(text, 'gen_ai_client_operation_duration_seconds_count', { error_type: 'rate_limit_error' })).toBe(1);
     expect(sample(text, 'gen_ai_client_operation_time_to_first_chunk_seconds_sum', { gen_ai_provider_name: 'aws.bedrock' })).toBe(0.25);
     expect(sample(text, 'stateroute_gateway_overhead_seconds_count', { backend: 'azure' })).toBe(3);
+    expect(sample(text, 'stateroute_request_duration_seconds_sum', { backend: 'azure' })).toBe(4.5);
+    expect(sample(text, 'stateroute_time_to_first_token_seconds_count', { backend: 'bedrock' })).toBe(1);
+    expect(sample(text, 'stateroute_time_to_first_token_seconds_count', { backend: 'azure' })).toBeUndefined();
+    expect(sample(text, 'stateroute_backend_info', { backend: 'bedrock', kind: 'stateful', provider: 'aws.bedrock' })).toBe(1);
+    expect(sample(text, 'stateroute_backend_info', { backend: 'azure', kind: 'stateless' })).toBe(1);
     expect(sample(text, 'stateroute_upstream_errors_total', { backend: 'azure', error_type: 'rate_limit_error' })).toBe(2);
     expect(sample(text, 'stateroute_retries_total', { backend: 'azure' })).toBe(1);
     expect(sample(text, 'stateroute_fallbacks_total', { from: 'azure', to: 'azure-eu' })).toBe(1);

@@ -106,7 +106,7 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
   it('spilled records replay into the table once, however often the replay runs', async () => {
     const spillDir = tempDir();
     // what a PostgreSQL sink leaves behind when its queue overflowed: a spill file
-    const local = new JsonlLedger({ dir: spillDir, maxFileBytes: 1 << 20, flushIntervalMs: 100, maxQueue: 1, spillDir } as never);
+    const local = new JsonlLedger({ dir: spillDir, maxFileBytes: 1 << 20, flushIntervalMs: 100, maxQueue: 1 });
     const recs = Array.from({ length: 2500 }, (_, i) => record({ requestId: `spilled-${i}`, costUsd: 0.000001 }));
     recs.forEach((r) => local.write(r));
     await local.close();

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSince, reportCommand, type ReportOptions } from '../../src/cli/report.js';
+import { parseSince, reportCommand, reportMain, type ReportOptions } from '../../src/cli/report.js';
 import type { LedgerRecord } from '../../src/metering/ledger/types.js';
 import { record, tempDir } from './helpers.js';
 
@@ -174,5 +174,21 @@ describe('report', () => {
     expect(parseSince('30m', NOW).toISOString()).toBe('2026-11-25T17:30:00.000Z');
     expect(parseSince('2026-11-01', NOW).toISOString()).toBe('2026-11-01T00:00:00.000Z');
     expect(() => parseSince('-1h', NOW)).toThrow();
+  });
+
+  it('reportMain parses argv like the CLI does (default --since 24h)', async () => {
+    const dir = fixture();
+    const out = sink();
+    const err = sink();
+    expect(await reportMain(['--ledger', dir, '--by=tenant', '--format', 'csv'], { out, err, now: () => NOW })).toBe(0);
+    expect(out.text().split('\n').at(-2)).toBe('TOTAL,5,1,2344,1377,12000,2000,0.02587783,0.04435,0.01905,1,2');
+    const e = sink();
+    expect(await reportMain(['--ledger'], { out: sink(), err: e })).toBe(2);
+    expect(e.text()).toMatch(/--ledger needs a value/);
+    expect(await reportMain(['--by', 'model'], { out: sink(), err: sink() })).toBe(2);
+    expect(await reportMain(['--nope'], { out: sink(), err: sink() })).toBe(2);
+    const help = sink();
+    expect(await reportMain(['--help'], { out: help, err: sink() })).toBe(0);
+    expect(help.text()).toMatch(/^usage: stateroute report/);
   });
 });

@@ -1,6 +1,6 @@
 // Read a ledger back: a JSONL directory (usage-* and spill-* files), one JSONL file, or a
 // postgres:// URL (optionally `#table` to name the table). Torn or unparseable lines are skipped
-// and counted; a request id seen twice (a record both written and spilled) is yielded once.
+// and reported; a record both written and spilled is yielded once.
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,37 +27,54 @@ export async function* readLedger(source: string, options: ReadLedgerOptions = {
     return;
   }
   const info = await stat(source);
-  const files = info.isDirectory() ? await ledgerFiles(source, options.since) : [source];
-  const seen = new Set<string>();
   const since = options.since?.getTime();
-  for (const file of files) {
-    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    let n = 0;
-    for await (const line of lines) {
-      n++;
-      if (line === '') continue;
-      const record = parseRecord(line);
-      if (!record) {
-        options.onBadLine?.({ file, line: n });
-        continue;
+  const wanted = (r: LedgerRecord) => since === undefined || Date.parse(r.time) >= since;
+  if (!info.isDirectory()) {
+    for await (const r of readFile(source, options)) if (wanted(r)) yield r;
+    return;
+  }
+  const files = await ledgerFiles(source, options.since);
+  const usage = files.filter((f) => f.kind === 'usage').map((f) => f.path);
+  const spills = files.filter((f) => f.kind === 'spill').map((f) => f.path);
+  // A record can be in both a usage file and a spill file (a batch that failed after part of it was
+  // written). Only ids found in spill files can repeat, so only those are tracked: memory stays
+  // proportional to the spill, not to the ledger.
+  const spilled = new Set<string>();
+  for (const file of spills) for await (const r of readFile(file, {})) spilled.add(r.requestId);
+  const seen = new Set<string>();
+  for (const file of [...usage, ...spills]) {
+    for await (const r of readFile(file, options)) {
+      if (spilled.has(r.requestId)) {
+        if (seen.has(r.requestId)) continue;
+        seen.add(r.requestId);
       }
-      if (seen.has(record.requestId)) continue;
-      seen.add(record.requestId);
-      if (since !== undefined && Date.parse(record.time) < since) continue;
-      yield record;
+      if (wanted(r)) yield r;
     }
   }
 }
 
-/** Ledger files in name order; files from days wholly before `since` are skipped (a day's file
+async function* readFile(file: string, options: Pick<ReadLedgerOptions, 'onBadLine'>): AsyncGenerator<LedgerRecord> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line === '') continue;
+    const record = parseRecord(line);
+    if (record) yield record;
+    else options.onBadLine?.({ file, line: n });
+  }
+}
+
+/** Ledger files by day and index; files from days wholly before `since` are skipped (a day's file
  * holds records written that UTC day, whose start time may be up to a request's length earlier). */
-async function ledgerFiles(dir: string, since: Date | undefined): Promise<string[]> {
+async function ledgerFiles(dir: string, since: Date | undefined): Promise<{ path: string; kind: 'usage' | 'spill' }[]> {
   const minDay = since ? new Date(since.getTime() - 24 * 3600 * 1000).toISOString().slice(0, 10) : undefined;
   return (await readdir(dir))
-    .map((name) => ({ name, f: parseLedgerFileName(name) }))
-    .filter((x) => x.f && (minDay === undefined || x.f.day >= minDay))
-    .sort((a, b) => a.f!.day.localeCompare(b.f!.day) || a.f!.kind.localeCompare(b.f!.kind) || a.f!.index - b.f!.index)
-    .map((x) => join(dir, x.name));
+    .flatMap((name) => {
+      const f = parseLedgerFileName(name);
+      return f && (minDay === undefined || f.day >= minDay) ? [{ ...f, path: join(dir, name) }] : [];
+    })
+    .sort((a, b) => a.day.localeCompare(b.day) || a.index - b.index);
 }
 
 function parseRecord(line: string): LedgerRecord | undefined {

@@ -8,15 +8,20 @@ import type { Logger } from 'pino';
 import { utcDay } from './files.js';
 
 export class SpillFile {
-  private chain: Promise<void> = Promise.resolve();
+  /** Lines waiting for the next write, and who waits for them. */
+  private buffer: string[] = [];
+  private waiters: ((ok: boolean) => void)[] = [];
   private pending = 0;
+  private active: Promise<void> | undefined;
   private handle: { day: string; fh: FileHandle } | undefined;
 
   constructor(
     private readonly options: { dir: string; logger?: Logger | undefined; maxPending?: number; onLost?: (records: number) => void },
   ) {}
 
-  /** Queue lines (each ending in "\n") for the spill file; resolves false if they were lost. */
+  /** Queue lines (each ending in "\n") for the spill file; resolves true once they are written and
+   * fsync'd, false if they were lost. Lines arriving while a write runs go out together in the next
+   * one, so an overload spills at disk speed rather than one fsync per record. */
   append(lines: string[]): Promise<boolean> {
     const max = this.options.maxPending ?? 100_000;
     if (this.pending + lines.length > max) {
@@ -24,8 +29,19 @@ export class SpillFile {
       return Promise.resolve(false);
     }
     this.pending += lines.length;
-    let ok = true;
-    this.chain = this.chain.then(async () => {
+    this.buffer.push(...lines);
+    const done = new Promise<boolean>((resolve) => this.waiters.push(resolve));
+    this.active ??= this.drain().finally(() => (this.active = undefined));
+    return done;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const lines = this.buffer;
+      const waiters = this.waiters;
+      this.buffer = [];
+      this.waiters = [];
+      let ok = true;
       try {
         const fh = await this.file();
         const buf = Buffer.from(lines.join(''));
@@ -36,11 +52,10 @@ export class SpillFile {
         ok = false;
         this.lost(lines.length, err);
         await this.closeHandle();
-      } finally {
-        this.pending -= lines.length;
       }
-    });
-    return this.chain.then(() => ok);
+      this.pending -= lines.length;
+      for (const w of waiters) w(ok);
+    }
   }
 
   /** Last resort after close(): append synchronously. */
@@ -62,7 +77,7 @@ export class SpillFile {
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    while (this.active) await this.active;
     await this.closeHandle();
   }
 
