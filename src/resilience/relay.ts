@@ -1,0 +1,120 @@
+// The chunks the client reads once a stream has started answering. The idle timeout counts only
+// while the gateway waits on the upstream (not while a slow client reads). A failure from here on
+// reaches the consumer as the iterator throwing, after the chunks already delivered and never as a
+// clean end, unless a fallback marked `acceptsPrefill` can continue the answer from the text
+// already sent, in which case only its continuation is streamed.
+import type { ChatCall, StreamChunk } from '../backends/types.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { StreamAnswer } from './attempt.js';
+import { asContinuation, carriesContent, chunkText, completionId } from './chunks.js';
+import { classifyFailure } from './retry-policy.js';
+
+const noop = () => {};
+
+export interface Continuation {
+  answer: StreamAnswer;
+  index: number;
+  /** The prefill lost trailing whitespace: drop the leading whitespace of the continuation. */
+  trimmed: boolean;
+}
+
+export interface RelayOptions {
+  first: StreamAnswer;
+  firstIndex: number;
+  /** Track the text sent, because some later target accepts a prefill. */
+  continuable: boolean;
+  /** There are targets after the first one (the error then says why none took over). */
+  hasFallbacks: boolean;
+  /** True when the client went away or the total deadline passed: nothing more is tried. */
+  stopped(): boolean;
+  /** Asks the next prefill-capable target to continue `sent`; throws when none can. */
+  continueFrom(input: { after: number; call: ChatCall; sent: string; error: unknown }): Promise<Continuation>;
+  /** A stream that had started answering failed (breaker accounting, hooks). */
+  onCut(index: number, error: unknown): void;
+  onEnd(): void;
+}
+
+/** The original failure, said plainly, for a stream cut after the answer started. */
+export function cutError(err: unknown, why: string): GatewayError {
+  const original = isGatewayError(err) ? err : undefined;
+  return new GatewayError({
+    status: original?.status ?? 502,
+    type: original?.type,
+    code: original?.code ?? 'upstream_stream_interrupted',
+    message: `The upstream stream failed after the answer had started (${original?.message ?? 'connection lost'}); ${why}.`,
+    cause: err,
+  });
+}
+
+export async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
+  let current = options.first;
+  let index = options.firstIndex;
+  let sent = '';
+  let opaque = false;
+  let id: string | undefined;
+  let strip: boolean | undefined;
+  let finished = false;
+
+  const out = (chunk: StreamChunk): StreamChunk | undefined => {
+    let c = chunk;
+    if (strip !== undefined) {
+      // A continuation: its role chunk and other empty chunks would repeat what the client has.
+      if (!carriesContent(c)) return undefined;
+      const r = asContinuation(c, id, strip);
+      if (r.stripped) strip = false;
+      c = r.chunk;
+    }
+    if (options.continuable && !opaque) {
+      id ??= completionId(c);
+      const t = chunkText(c);
+      sent += t.text;
+      opaque = t.opaque;
+    }
+    return c;
+  };
+
+  try {
+    for (;;) {
+      try {
+        for (const chunk of current.preamble) {
+          const c = out(chunk);
+          if (c) yield c;
+        }
+        if (!current.ended)
+          for (;;) {
+            current.guard.kick();
+            const next = await current.guard.race(current.iterator.next());
+            current.guard.pause();
+            if (next.done) break;
+            const c = out(next.value);
+            if (c) yield c;
+          }
+        finished = true;
+        current.guard.dispose();
+        return;
+      } catch (err) {
+        current.guard.abort(err);
+        current.guard.dispose();
+        void current.iterator.return?.()?.catch(noop);
+        options.onCut(index, err);
+        if (options.stopped() || !options.hasFallbacks) throw err;
+        const kind = classifyFailure(err);
+        if (kind !== 'retryable' && kind !== 'timeout') throw err;
+        if (!options.continuable) throw cutError(err, 'no fallback is configured to continue it');
+        if (opaque || !current.call) throw cutError(err, 'it holds more than text (tool calls or several choices), which cannot be continued');
+        const next = await options.continueFrom({ after: index, call: current.call, sent, error: err });
+        current = next.answer;
+        index = next.index;
+        strip = next.trimmed;
+      }
+    }
+  } finally {
+    if (!finished) {
+      // The consumer stopped reading (client gone), or the stream failed: release the upstream.
+      current.guard.abort(new GatewayError({ status: 499, message: 'The stream was abandoned.', code: 'client_closed' }));
+      current.guard.dispose();
+      void current.iterator.return?.()?.catch(noop);
+    }
+    options.onEnd();
+  }
+}
