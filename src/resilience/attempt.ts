@@ -86,6 +86,10 @@ function discardLate(pending: Promise<ChatResult>): void {
 export async function runAttempt(options: AttemptOptions): Promise<Answer> {
   const { timeouts, ticket } = options;
   const guard = new AttemptGuard(options.signals);
+  if (guard.signal.aborted) {
+    guard.dispose();
+    throw guard.signal.reason;
+  }
   let call: ChatCall | undefined;
   const view = targetView(options.target, (c) => {
     call = c;
