@@ -35,6 +35,8 @@ export interface StreamAnswer {
   guard: AttemptGuard;
   /** The call the backend received (the continuation builds on it). */
   call: ChatCall | undefined;
+  /** Settled when the stream ends: a stream that is cut half-way was not a healthy answer. */
+  ticket: BreakerTicket;
 }
 
 export type Answer = JsonAnswer | StreamAnswer;
@@ -133,8 +135,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
     void iterator.return?.()?.catch(noop);
     throw err;
   }
-  ticket.success();
   guard.arm(timeouts.idleMs, () => idleTimeout(timeouts.idleMs));
   guard.pause();
-  return { type: 'stream', result, iterator, preamble, ended, guard, call };
+  return { type: 'stream', result, iterator, preamble, ended, guard, call, ticket };
 }

@@ -60,12 +60,6 @@ export class CircuitBreaker {
     return { probe, success: () => end('success'), failure: () => end('failure'), release: () => end('none') };
   }
 
-  /** A failure seen outside a ticket: a stream that was cut after it had started answering. */
-  reportFailure(config: BreakerConfig): void {
-    this.failures += 1;
-    if (!this.ejected && this.failures >= config.consecutiveFailures) this.eject(config.cooldownMs);
-  }
-
   private eject(ms: number): void {
     this.ejected = true;
     this.ejectedUntil = this.now() + ms;

@@ -205,8 +205,9 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
       hasFallbacks: index + 1 < targets.length,
       stopped,
       continueFrom,
-      onCut: (at, err) => {
-        if (!stopped() && isTargetFailure(classifyFailure(err))) state.breaker(targetKey(targets[at]!)).reportFailure(policy.breaker);
+      onCut: (answer, err) => {
+        if (!stopped() && isTargetFailure(classifyFailure(err))) answer.ticket.failure();
+        else answer.ticket.release();
       },
       onEnd: () => deadline.dispose(),
     });

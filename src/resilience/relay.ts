@@ -29,8 +29,8 @@ export interface RelayOptions {
   stopped(): boolean;
   /** Asks the next prefill-capable target to continue `sent`; throws when none can. */
   continueFrom(input: { after: number; call: ChatCall; sent: string; error: unknown }): Promise<Continuation>;
-  /** A stream that had started answering failed (breaker accounting, hooks). */
-  onCut(index: number, error: unknown): void;
+  /** A stream that had started answering failed: settle its breaker ticket. */
+  onCut(answer: StreamAnswer, error: unknown): void;
   onEnd(): void;
 }
 
@@ -91,12 +91,13 @@ export async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk>
           }
         finished = true;
         current.guard.dispose();
+        current.ticket.success();
         return;
       } catch (err) {
         current.guard.abort(err);
         current.guard.dispose();
         void current.iterator.return?.()?.catch(noop);
-        options.onCut(index, err);
+        options.onCut(current, err);
         if (options.stopped() || !options.hasFallbacks) throw err;
         const kind = classifyFailure(err);
         if (kind !== 'retryable' && kind !== 'timeout') throw err;
@@ -113,6 +114,7 @@ export async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk>
       // The consumer stopped reading (client gone), or the stream failed: release the upstream.
       current.guard.abort(new GatewayError({ status: 499, message: 'The stream was abandoned.', code: 'client_closed' }));
       current.guard.dispose();
+      current.ticket.release();
       void current.iterator.return?.()?.catch(noop);
     }
     options.onEnd();
