@@ -1,9 +1,14 @@
 // Failures after the first byte: honest errors, idle timeout, and the continuation from a prefill.
 import { describe, expect, it } from 'vitest';
-import type { Backend, ChatCall, StreamChunk, Usage } from '../../src/backends/types.js';
+import type { Backend, ChatCall, ChatResult, StreamChunk, StreamResult, Usage } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { callWithResilience } from '../../src/resilience/call.js';
 import { callFor, consume, context, fakes, fastPolicy, question, targets } from './helpers.js';
+
+const streamOf = (result: ChatResult): StreamResult => {
+  if (result.type !== 'stream') throw new Error('expected a stream');
+  return result;
+};
 
 const cut = () => new GatewayError({ status: 502, message: 'Upstream stream was cut.', code: 'upstream_stream_interrupted' });
 
@@ -85,7 +90,7 @@ describe('a stream that fails after the first byte', () => {
     expect(fallbacks).toEqual(['continuation']);
     expect(result.answeredBy).toBe(1);
     expect(result.model).toBe('claude-fake');
-    expect(result.usage()).toEqual({ input: 40, output: 6, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+    expect(streamOf(result).usage()).toEqual({ input: 40, output: 6, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     expect(result.attempts.map((a) => [a.target, a.outcome, a.continuation])).toEqual([[0, 'answered', false], [1, 'answered', true]]);
   });
 
@@ -151,7 +156,7 @@ describe('a stream that fails after the first byte', () => {
     const { text } = await consume(result);
     expect(text).toBe('Hello world!');
     expect(fallback.calls[0]!.body.messages.at(-1)).toEqual({ role: 'assistant', content: 'Hello wor' });
-    expect(result.usage()).toEqual(usage(27, 4));
+    expect(streamOf(result).usage()).toEqual(usage(27, 4));
     expect(result.model).toBe('claude-fake');
   });
 
