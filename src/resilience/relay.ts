@@ -46,7 +46,36 @@ export function cutError(err: unknown, why: string): GatewayError {
   });
 }
 
-export async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
+/** The relay as the StreamResult's `chunks`. A generator dropped before its first `next()` never
+ * runs its `finally`, so that case is handled here: the upstream and the breaker ticket are released. */
+export function relayChunks(options: RelayOptions): AsyncIterable<StreamChunk> {
+  const generator = relay(options);
+  let started = false;
+  const iterator: AsyncIterator<StreamChunk> = {
+    next() {
+      started = true;
+      return generator.next();
+    },
+    async return(value?: unknown) {
+      if (!started) {
+        started = true;
+        release(options.first);
+        options.onEnd();
+      }
+      return generator.return(value as undefined);
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+function release(answer: StreamAnswer): void {
+  answer.guard.abort(new GatewayError({ status: 499, message: 'The stream was abandoned.', code: 'client_closed' }));
+  answer.guard.dispose();
+  answer.ticket.release();
+  void answer.iterator.return?.()?.catch(noop);
+}
+
+async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
   let current = options.first;
   let index = options.firstIndex;
   let sent = '';
@@ -110,13 +139,8 @@ export async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk>
       }
     }
   } finally {
-    if (!finished) {
-      // The consumer stopped reading (client gone), or the stream failed: release the upstream.
-      current.guard.abort(new GatewayError({ status: 499, message: 'The stream was abandoned.', code: 'client_closed' }));
-      current.guard.dispose();
-      current.ticket.release();
-      void current.iterator.return?.()?.catch(noop);
-    }
+    // The consumer stopped reading (client gone), or the stream failed: release the upstream.
+    if (!finished) release(current);
     options.onEnd();
   }
 }

@@ -133,6 +133,24 @@ describe('an ejected primary', () => {
     expect(primary.calls).toHaveLength(1);
   });
 
+  it('a stream abandoned before it is read releases its upstream and its probe', async () => {
+    let now = 0;
+    const state = new ResilienceState(() => now);
+    const policy = fastPolicy({ retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 1, cooldownMs: 100 } });
+    const { primary, fallback } = fakes();
+    primary.queue = [{ error: down() }];
+    const route = targets([primary], [fallback]);
+    await callWithResilience({ targets: route, policy, ctx: context(), state, makeCall: callFor(true) });
+    now = 100;
+    const probe = await callWithResilience({ targets: route, policy, ctx: context(), state, makeCall: callFor(true) });
+    expect(probe.answeredBy).toBe(0);
+    if (probe.type !== 'stream') throw new Error('expected a stream');
+    await probe.chunks[Symbol.asyncIterator]().return?.();
+    await expect.poll(() => primary.aborted).toBe(1);
+    // The probe slot is free again: the next request may probe the primary instead of being skipped.
+    expect((await callWithResilience({ targets: route, policy, ctx: context(), state, makeCall: callFor(true) })).answeredBy).toBe(0);
+  });
+
   it('4xx answers prove the target alive: they never eject it', async () => {
     const state = new ResilienceState();
     const policy = fastPolicy({ breaker: { consecutiveFailures: 1 } });
