@@ -98,7 +98,12 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
     const ms = c?.stream ? timeouts.headersMs : timeouts.responseMs;
     guard.arm(ms, () => headersTimeout(ms));
   });
-  const pending = options.send(view, { ...options.ctx, signal: guard.signal });
+  let pending: Promise<ChatResult>;
+  try {
+    pending = Promise.resolve(options.send(view, { ...options.ctx, signal: guard.signal }));
+  } catch (err) {
+    pending = Promise.reject(err);
+  }
   let result: ChatResult;
   try {
     result = await guard.race(pending);

@@ -6,7 +6,7 @@ import type { ResilienceConfig } from '../config/resilience.js';
 import { GatewayError } from '../errors.js';
 import { runAttempt, type Answer, type ResilienceTarget, type Send, type StreamAnswer } from './attempt.js';
 import { prefillCall } from './chunks.js';
-import { cutError, relay, type Continuation } from './relay.js';
+import { cutError, relayChunks, type Continuation } from './relay.js';
 import { classifyFailure, isTargetFailure, retryDelayMs, type FailureKind } from './retry-policy.js';
 import { ResilienceState } from './state.js';
 import { Deadline, sleep } from './timeouts.js';
@@ -95,6 +95,15 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
   const attempts: AttemptRecord[] = [];
   const stopped = () => ctx.signal.aborted || deadline.signal.aborted;
   const stopReason = (err: unknown) => (ctx.signal.aborted ? (ctx.signal.reason ?? err) : deadline.signal.aborted ? deadline.signal.reason : err);
+  const label = (i: number) => `${targets[i]!.backend.name}/${targets[i]!.model ?? '*'}`;
+  const onRetry: NonNullable<ResilienceHooks['onRetry']> = (info) => {
+    ctx.logger.warn({ target: label(info.target), attempt: info.attempt, delayMs: Math.round(info.delayMs), error: errorName(info.error) }, 'upstream failed; retrying');
+    options.onRetry?.(info);
+  };
+  const onFallback: NonNullable<ResilienceHooks['onFallback']> = (info) => {
+    ctx.logger.warn({ from: label(info.from), to: label(info.to), reason: info.reason, error: info.error === undefined ? undefined : errorName(info.error) }, 'falling back');
+    options.onFallback?.(info);
+  };
   const sendFor = (target: ResilienceTarget, index: number): Send =>
     options.send ?? ((backend, attemptCtx) => backend.chat(options.makeCall!(target, index), attemptCtx));
 
@@ -106,6 +115,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
       attempts.push({ target: index, attempt: n, outcome: 'skipped', error: 'circuit_open', continuation });
       return undefined;
     }
+    if (n === 1 && !continuation) state.budget(targetKey(target)).recordRequest(policy.retries.budget);
     options.onAttempt?.({ target: index, attempt: n, continuation });
     try {
       const answer = await runAttempt({ target, send, ctx, signals, timeouts: policy.timeouts, ticket, consumed });
@@ -125,7 +135,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
       const target = targets[j]!;
       if (!target.acceptsPrefill || stopped()) continue;
       const { call, trimmed } = prefillCall(input.call, input.sent);
-      options.onFallback?.({ from: input.after, to: j, reason: 'continuation', error: input.error });
+      onFallback({ from: input.after, to: j, reason: 'continuation', error: input.error });
       try {
         const answer = await attempt(j, 1, (backend, attemptCtx) => backend.chat(call, attemptCtx), true);
         if (!answer) continue;
@@ -151,7 +161,6 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
       const key = targetKey(target);
       const send = sendFor(target, i);
       for (let n = 1; ; n++) {
-        if (n === 1) state.budget(key).recordRequest(policy.retries.budget);
         let answer: Answer | undefined;
         try {
           answer = await attempt(i, n, send);
@@ -162,15 +171,15 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
           if (kind === 'final') throw err;
           const next = i + 1 < targets.length ? i + 1 : -1;
           if (kind !== 'retryable') {
-            if (next >= 0) options.onFallback?.({ from: i, to: next, reason: kind, error: err });
+            if (next >= 0) onFallback({ from: i, to: next, reason: kind, error: err });
             break;
           }
           const delayMs = n < policy.retries.maxAttempts ? retryDelayMs(err, n, policy.retries, random) : undefined;
           if (delayMs === undefined || delayMs >= deadline.remainingMs() || !state.budget(key).tryAcquire(policy.retries.budget)) {
-            if (next >= 0) options.onFallback?.({ from: i, to: next, reason: 'retries_exhausted', error: err });
+            if (next >= 0) onFallback({ from: i, to: next, reason: 'retries_exhausted', error: err });
             break;
           }
-          options.onRetry?.({ target: i, attempt: n + 1, delayMs, error: err });
+          onRetry({ target: i, attempt: n + 1, delayMs, error: err });
           await sleep(delayMs, ctx.signal).catch((reason) => {
             throw stopReason(reason);
           });
@@ -186,7 +195,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
         }
         // Ejected: skip straight to the next target.
         openWaitMs = Math.min(openWaitMs, state.breaker(key).waitMs());
-        if (i + 1 < targets.length) options.onFallback?.({ from: i, to: i + 1, reason: 'circuit_open' });
+        if (i + 1 < targets.length) onFallback({ from: i, to: i + 1, reason: 'circuit_open' });
         break;
       }
     }
@@ -198,7 +207,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
 
   function streamed(first: StreamAnswer, index: number): ResilientResult {
     const continuable = targets.some((t, j) => j > index && t.acceptsPrefill);
-    const chunks = relay({
+    const chunks = relayChunks({
       first,
       firstIndex: index,
       continuable,
