@@ -218,6 +218,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
         if (!stopped() && isTargetFailure(classifyFailure(err))) answer.ticket.failure();
         else answer.ticket.release();
       },
+      usage: () => sumUsage(consumed),
       onEnd: () => deadline.dispose(),
     });
     const result: StreamResult & ResilientResult = {

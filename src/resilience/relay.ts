@@ -3,10 +3,10 @@
 // reaches the consumer as the iterator throwing, after the chunks already delivered and never as a
 // clean end, unless a fallback marked `acceptsPrefill` can continue the answer from the text
 // already sent, in which case only its continuation is streamed.
-import type { ChatCall, StreamChunk } from '../backends/types.js';
+import type { ChatCall, StreamChunk, Usage } from '../backends/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { StreamAnswer } from './attempt.js';
-import { asContinuation, carriesContent, chunkText, completionId } from './chunks.js';
+import { asContinuation, carriesContent, chunkText, completionId, withUsage } from './chunks.js';
 import { classifyFailure } from './retry-policy.js';
 
 const noop = () => {};
@@ -31,6 +31,8 @@ export interface RelayOptions {
   continueFrom(input: { after: number; call: ChatCall; sent: string; error: unknown }): Promise<Continuation>;
   /** A stream that had started answering failed: settle its breaker ticket. */
   onCut(answer: StreamAnswer, error: unknown): void;
+  /** What every attempt consumed so far (a continuation's usage chunk reports it). */
+  usage(): Usage | undefined;
   onEnd(): void;
 }
 
@@ -91,7 +93,7 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
       if (!carriesContent(c)) return undefined;
       const r = asContinuation(c, id, strip);
       if (r.stripped) strip = false;
-      c = r.chunk;
+      c = r.chunk.value?.usage ? withUsage(r.chunk, options.usage()) : r.chunk;
     }
     if (options.continuable && !opaque) {
       id ??= completionId(c);

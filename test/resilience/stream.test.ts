@@ -152,9 +152,12 @@ describe('a stream that fails after the first byte', () => {
     };
     const { fallback } = fakes();
     fallback.script = { reply: 'ld!', usage: usage(15, 2) };
-    const result = await callWithResilience({ targets: [{ backend: partial, acceptsPrefill: false }, { backend: fallback, model: 'claude', acceptsPrefill: true }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
-    const { text } = await consume(result);
+    const makeCall = (target: { model?: string }): ChatCall => ({ ...callFor(true)({ backend: partial, acceptsPrefill: false, ...target }), clientWantsStreamUsage: true });
+    const result = await callWithResilience({ targets: [{ backend: partial, acceptsPrefill: false }, { backend: fallback, model: 'claude', acceptsPrefill: true }], policy: fastPolicy(), ctx: context(), makeCall });
+    const { text, chunks } = await consume(result);
     expect(text).toBe('Hello world!');
+    // The client's usage chunk tells what the whole answer cost, not just the continuation.
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 27, completion_tokens: 4, total_tokens: 31 });
     expect(fallback.calls[0]!.body.messages.at(-1)).toEqual({ role: 'assistant', content: 'Hello wor' });
     expect(streamOf(result).usage()).toEqual(usage(27, 4));
     expect(result.model).toBe('claude-fake');
