@@ -1,7 +1,9 @@
 // Failure handling through the app: the response names the fallback that answered, and the meter
 // records the answering backend and model with its usage.
-import { describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
+import { listen, type Listening } from '../../src/server/serve.js';
 import { fakeGateway, TEST_KEY } from '../helpers/app.js';
 import { FakeBackend } from '../helpers/fake-backend.js';
 import { fastPolicy } from './helpers.js';
@@ -84,5 +86,44 @@ describe('failure handling through the gateway', () => {
     expect(last.error.message).toContain('cut');
     expect(backup.calls).toHaveLength(0);
     expect(meter.records[0]).toMatchObject({ status: 502, backend: 'azure', errorType: 'upstream_stream_interrupted' });
+  });
+});
+
+describe('failure handling seen through the openai client', () => {
+  let server: Listening | undefined;
+  afterEach(async () => {
+    await server?.drain(0);
+    server = undefined;
+  });
+
+  async function client(acceptsPrefill: boolean) {
+    const g = gatewayWithFallback(acceptsPrefill);
+    server = await listen(g.app, { host: '127.0.0.1', port: 0 });
+    return { ...g, openai: new OpenAI({ apiKey: TEST_KEY, baseURL: `${server.url}/v1`, maxRetries: 0 }) };
+  }
+
+  it('reads one complete answer from a stream continued by the fallback', async () => {
+    const { openai, stateless, backup } = await client(true);
+    stateless.script = { reply: 'Rivers run to the sea.', failAfter: 2, streamError: new GatewayError({ status: 502, message: 'cut', code: 'upstream_stream_interrupted' }) };
+    backup.script = { reply: ' to the sea.' };
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+    }
+    expect(text).toBe('Rivers run to the sea.');
+  });
+
+  it('raises an error naming the original failure when no fallback may continue', async () => {
+    const { openai, stateless } = await client(false);
+    stateless.script = { reply: 'Rivers run to the sea.', failAfter: 2, streamError: new GatewayError({ status: 502, message: 'Upstream stream was cut.', code: 'upstream_stream_interrupted' }) };
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    let text = '';
+    await expect(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      })(),
+    ).rejects.toThrow(/Upstream stream was cut/);
+    expect(text).toBe('Rivers run ');
   });
 });
