@@ -79,6 +79,8 @@ function release(answer: StreamAnswer): void {
 
 async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
   let current = options.first;
+  // Every continuation is asked from the client's own request, never from an earlier prefill.
+  const original = options.first.call;
   let index = options.firstIndex;
   let sent = '';
   let opaque = false;
@@ -133,8 +135,8 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
         const kind = classifyFailure(err);
         if (kind !== 'retryable' && kind !== 'timeout') throw err;
         if (!options.continuable) throw cutError(err, 'no fallback is configured to continue it');
-        if (opaque || !current.call) throw cutError(err, 'it holds more than text (tool calls or several choices), which cannot be continued');
-        const next = await options.continueFrom({ after: index, call: current.call, sent, error: err });
+        if (opaque || !original) throw cutError(err, 'it holds more than text (tool calls or several choices), which cannot be continued');
+        const next = await options.continueFrom({ after: index, call: original, sent, error: err });
         current = next.answer;
         index = next.index;
         strip = next.trimmed;

@@ -106,6 +106,24 @@ describe('a stream that fails after the first byte', () => {
     expect(third.calls[0]!.body.messages.at(-1)).toEqual({ role: 'assistant', content: 'alpha' });
   });
 
+  it('a continuation cut in turn is continued by the next prefill-capable fallback, from the original request', async () => {
+    const { primary, fallback, third } = fakes();
+    primary.script = { reply: 'one two three four five', failAfter: 1, streamError: cut() };
+    fallback.script = { reply: 'two three four five', failAfter: 2, streamError: cut() };
+    third.script = { reply: 'four five' };
+    const result = await callWithResilience({
+      targets: targets([primary], [fallback, { acceptsPrefill: true }], [third, { acceptsPrefill: true }]),
+      policy: fastPolicy(),
+      ctx: context(),
+      makeCall: callFor(true),
+    });
+    const { text, error } = await consume(result);
+    expect(error).toBeUndefined();
+    expect(text).toBe('one two three four five');
+    expect(third.calls[0]!.body.messages).toEqual([...question, { role: 'assistant', content: 'one two three' }]);
+    expect(result.answeredBy).toBe(2);
+  });
+
   it('a continuation that fails too ends in an error naming the original failure', async () => {
     const { primary, fallback } = fakes();
     primary.script = { reply: 'one two three', failAfter: 1, streamError: cut() };
