@@ -1,25 +1,45 @@
 // The state failure handling keeps between requests: one breaker and one retry budget per target
 // ("backend/model"). It lives as long as the backends it describes: a config reload builds new
-// backends, and with them a fresh state.
+// backends, and with them a fresh state. A target without a model rewrite is keyed by the client's
+// model, so the maps are bounded: past `maxTargets` the least recently created entry is dropped.
 import { RetryBudget } from './budget.js';
 import { CircuitBreaker } from './breaker.js';
 
+export interface ResilienceStateOptions {
+  now?: () => number;
+  maxTargets?: number;
+}
+
 export class ResilienceState {
+  readonly now: () => number;
+  private readonly maxTargets: number;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly budgets = new Map<string, RetryBudget>();
 
-  constructor(readonly now: () => number = Date.now) {}
+  constructor(options: ResilienceStateOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxTargets = options.maxTargets ?? 1024;
+  }
 
   breaker(key: string): CircuitBreaker {
-    let b = this.breakers.get(key);
-    if (!b) this.breakers.set(key, (b = new CircuitBreaker(this.now)));
-    return b;
+    return this.entry(this.breakers, key, () => new CircuitBreaker(this.now));
   }
 
   budget(key: string): RetryBudget {
-    let b = this.budgets.get(key);
-    if (!b) this.budgets.set(key, (b = new RetryBudget(this.now)));
-    return b;
+    return this.entry(this.budgets, key, () => new RetryBudget(this.now));
+  }
+
+  get size(): number {
+    return this.breakers.size;
+  }
+
+  private entry<T>(map: Map<string, T>, key: string, create: () => T): T {
+    let value = map.get(key);
+    if (value === undefined) {
+      if (map.size >= this.maxTargets) map.delete(map.keys().next().value!);
+      map.set(key, (value = create()));
+    }
+    return value;
   }
 }
 

@@ -60,7 +60,7 @@ describe('CircuitBreaker', () => {
 describe('an ejected primary', () => {
   it('down for a while then healthy: the fallback serves the outage without touching the primary, which is back within the probe interval', async () => {
     let now = 0;
-    const state = new ResilienceState(() => now);
+    const state = new ResilienceState({ now: () => now });
     const policy = fastPolicy({ retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 2, cooldownMs: 1000, probeIntervalMs: 300 } });
     const { primary, fallback } = fakes();
     const route = targets([primary], [fallback]);
@@ -103,7 +103,7 @@ describe('an ejected primary', () => {
 
   it('while the one probe is in flight, other requests go to the fallback', async () => {
     let now = 0;
-    const state = new ResilienceState(() => now);
+    const state = new ResilienceState({ now: () => now });
     const policy = fastPolicy({ retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 1, cooldownMs: 100 } });
     const { primary, fallback } = fakes();
     const route = targets([primary], [fallback]);
@@ -119,7 +119,7 @@ describe('an ejected primary', () => {
 
   it('every target ejected: a fast 503 with a retry-after, and no upstream call', async () => {
     let now = 0;
-    const state = new ResilienceState(() => now);
+    const state = new ResilienceState({ now: () => now });
     const policy = fastPolicy({ retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 1, cooldownMs: 5000 } });
     const { primary } = fakes();
     primary.script = { error: down() };
@@ -135,7 +135,7 @@ describe('an ejected primary', () => {
 
   it('a stream abandoned before it is read releases its upstream and its probe', async () => {
     let now = 0;
-    const state = new ResilienceState(() => now);
+    const state = new ResilienceState({ now: () => now });
     const policy = fastPolicy({ retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 1, cooldownMs: 100 } });
     const { primary, fallback } = fakes();
     primary.queue = [{ error: down() }];

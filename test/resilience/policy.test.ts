@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resilienceSchema, retriesSchema, retryBudgetSchema } from '../../src/config/resilience.js';
 import { GatewayError } from '../../src/errors.js';
 import { RetryBudget } from '../../src/resilience/budget.js';
+import { ResilienceState } from '../../src/resilience/state.js';
 import { backoffMs, classifyFailure, retryAfterMs, retryDelayMs } from '../../src/resilience/retry-policy.js';
 
 const err = (status: number, code: string | null = null, headers: Record<string, string> = {}) => new GatewayError({ status, message: 'x', code, headers });
@@ -103,5 +104,15 @@ describe('resilienceSchema', () => {
     expect(resilienceSchema.safeParse({ retries: { baseDelayMs: 5000, maxDelayMs: 100 } }).success).toBe(false);
     expect(resilienceSchema.safeParse({ timeouts: { idleMs: 0 } }).success).toBe(false);
     expect(resilienceSchema.safeParse({ timeouts: { idelMs: 10 } }).success).toBe(false);
+  });
+});
+
+describe('ResilienceState', () => {
+  it('stays bounded whatever model names clients send', () => {
+    const state = new ResilienceState({ maxTargets: 3 });
+    for (let i = 0; i < 100; i++) state.breaker(`azure/model-${i}`);
+    expect(state.size).toBe(3);
+    const kept = state.breaker('azure/model-99');
+    expect(state.breaker('azure/model-99')).toBe(kept);
   });
 });
