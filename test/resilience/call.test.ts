@@ -46,13 +46,17 @@ describe('retries on the same target', () => {
     const { primary, fallback } = fakes();
     primary.script = { error: error() };
     const retries: number[] = [];
+    const seen: string[] = [];
     const result = await callWithResilience({
       targets: targets([primary], [fallback, { model: 'gpt-4o-mini' }]),
       policy: fastPolicy({ retries: { maxAttempts: 3 } }),
       ctx: context(),
       makeCall: callFor(false),
+      onAttempt: (a) => seen.push(`attempt ${a.target}.${a.attempt}`),
       onRetry: (r) => retries.push(r.attempt),
+      onFallback: (f) => seen.push(`fallback ${f.from}->${f.to} ${f.reason}`),
     });
+    expect(seen).toEqual(['attempt 0.1', 'attempt 0.2', 'attempt 0.3', 'fallback 0->1 retries_exhausted', 'attempt 1.1']);
     expect(primary.calls).toHaveLength(3);
     expect(retries).toEqual([2, 3]);
     expect(fallback.calls).toHaveLength(1);

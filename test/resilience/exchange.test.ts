@@ -86,6 +86,10 @@ describe('failure handling through the gateway', () => {
     expect(last.error.message).toContain('cut');
     expect(backup.calls).toHaveLength(0);
     expect(meter.records[0]).toMatchObject({ status: 502, backend: 'azure', errorType: 'upstream_stream_interrupted' });
+    // The gateway is healthy afterwards.
+    stateless.script = {};
+    const again = await app.request('/v1/chat/completions', post({ ...hello, stream: true }));
+    expect(events(await again.text()).at(-1)).toBe('[DONE]');
   });
 });
 
