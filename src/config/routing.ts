@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resilienceSchema } from './resilience.js';
 
 // Routing section of the config: named routes, ordered rules (first match wins) and a default.
 // Cross-checks against `backends` live in schema.ts, where both sections are known.
@@ -170,6 +171,8 @@ export const routeSchema = z
     split: z.array(splitTargetSchema).min(2, 'a split needs at least two targets; use "backend" for one').optional(),
     /** Tried in order when the primary fails (issue #6). */
     fallbacks: z.array(targetSchema).default([]),
+    /** Timeouts, retries and circuit breaking for this route; defaults in config/resilience.ts. */
+    resilience: resilienceSchema.optional(),
   })
   .strict()
   .superRefine((r, ctx) => {

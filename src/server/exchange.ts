@@ -4,6 +4,8 @@ import type { Context } from 'hono';
 import type { Backend, CallContext, ChatResult, StreamChunk } from '../backends/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Meter } from '../metering/meter.js';
+import { callWithResilience, type ResilientResult } from '../resilience/call.js';
+import { fallbackLabel, resiliencePlan } from '../resilience/route.js';
 import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
@@ -79,15 +81,33 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
   const ctx: CallContext = { requestId: c.get('requestId'), tenant: c.get('tenant'), signal: abort.signal, logger: c.get('logger') };
 
   let turn: Turn | undefined;
-  let result: ChatResult | undefined;
+  let result: ResilientResult | undefined;
   let source: 'gateway' | 'upstream' = 'gateway';
   try {
     turn = await spec.turn?.(abort.signal);
     source = 'upstream';
     measure.upstreamCalled();
-    result = await spec.call(spec.backend, ctx, turn);
+    // Retries, timeouts, fallbacks and circuit breaking wrap the call from outside (issue #6).
+    const plan = resiliencePlan(c.get('runtime'), spec.decision, spec.backend, spec.model);
+    const metrics = deps.meter.metrics;
+    const nameOf = (i: number) => plan.targets[i]?.backend.name ?? 'unknown';
+    result = await callWithResilience({
+      ...plan,
+      ctx,
+      send: (backend, attemptCtx) => spec.call(backend, attemptCtx, turn),
+      onRetry: ({ target, error }) => {
+        metrics.attemptFailed({ backend: nameOf(target), errorType: errorTypeOf(error) });
+        metrics.retry({ backend: nameOf(target) });
+      },
+      onFallback: ({ from, to, error }) => {
+        if (error !== undefined) metrics.attemptFailed({ backend: nameOf(from), errorType: errorTypeOf(error) });
+        metrics.fallback({ route: spec.decision.route, from: nameOf(from), to: nameOf(to) });
+      },
+    });
     source = 'gateway';
     measure.upstreamAnswered();
+    measure.routed(spec.decision, result.target.backend);
+    if (result.answeredBy > 0) c.header('x-stateroute-fallback', fallbackLabel(result.target));
     if (result.type === 'json') {
       await turn?.commit({ body: result.body });
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
@@ -112,7 +132,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
   const kept: StreamChunk[] | undefined = turn?.collectsChunks ? [] : undefined;
   return sseResponse(
     streamed,
-    streamed.headers,
+    streamed.answeredBy > 0 ? { ...streamed.headers, 'x-stateroute-fallback': fallbackLabel(streamed.target) } : streamed.headers,
     {
       onFirstChunk: () => measure.firstChunk(),
       onWait: (ms) => measure.addUpstreamWait(ms),
@@ -121,6 +141,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       onEnd: (outcome) => {
         clientSignal.removeEventListener('abort', onClientAbort);
         const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
+        // A continuation may have moved the answer to a fallback mid-stream: meter the one that finished.
+        measure.routed(spec.decision, streamed.target.backend);
         measure.finish({
           status,
           usage: streamed.usage(),

@@ -41,7 +41,7 @@ async function load(stack: Stack) {
     for await (const _ of t);
   }
   await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
-  stack.azure.faults.push({ status: 503, body: { error: { code: 'ServiceUnavailable', message: 'busy' } } });
+  stack.azure.faults.push({ times: 3, status: 503, body: { error: { code: 'ServiceUnavailable', message: 'busy' } } });
   await client.chat.completions.create({ model: 'gpt-4o', messages: ask }).catch(() => {});
   await client.chat.completions.create({ model: 'gpt-4o', messages: [] }).catch(() => {});
   await client.delete('/sessions/prom');

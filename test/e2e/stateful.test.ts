@@ -72,7 +72,7 @@ describe('stateful path through the openai client', () => {
 
   it('a Bedrock throttle reaches the client as a RateLimitError and leaves the session unchanged', async () => {
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'first' }] }, session('throttle'));
-    stack.bedrock.faults.push({ type: 'throttling' } as never);
+    stack.bedrock.faults.push({ type: 'throttling', times: 3 } as never);
     const err = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'second' }] }, session('throttle')).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     const stored = await client.get<{ messages: unknown[] }>('/sessions/throttle');

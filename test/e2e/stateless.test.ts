@@ -70,11 +70,13 @@ describe('stateless path through the openai client', () => {
   });
 
   it('maps upstream errors to the SDK error classes with retry headers preserved', async () => {
-    stack.azure.faults.push({ status: 429, headers: { 'retry-after': '3', 'retry-after-ms': '2500' }, body: { error: { code: '429', message: 'Requests to the ChatCompletions_Create Operation have exceeded the rate limit.' } } });
+    // A retry-after beyond the gateway's cap is not waited for: the client gets it to honour itself.
+    stack.azure.faults.push({ times: 5, status: 429, headers: { 'retry-after': '30', 'retry-after-ms': '30000' }, body: { error: { code: '429', message: 'Requests to the ChatCompletions_Create Operation have exceeded the rate limit.' } } });
     const err = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('x') }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
-    expect(err.headers.get('retry-after')).toBe('3');
-    expect(err.headers.get('retry-after-ms')).toBe('2500');
+    expect(err.headers.get('retry-after')).toBe('30');
+    expect(err.headers.get('retry-after-ms')).toBe('30000');
+    stack.azure.faults.clear();
 
     const unknown = await client.chat.completions.create({ model: 'no-such-model', messages: ask('x') }).catch((e) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
@@ -84,12 +86,12 @@ describe('stateless path through the openai client', () => {
     expect(ghost).toBeInstanceOf(OpenAI.NotFoundError);
     expect(ghost.code).toBe('DeploymentNotFound');
 
-    stack.azure.faults.push({ status: 500, body: { error: { code: 'InternalServerError', message: 'boom' } } });
+    stack.azure.faults.push({ times: 3, status: 500, body: { error: { code: 'InternalServerError', message: 'boom' } } });
     expect(await client.chat.completions.create({ model: 'gpt-4o', messages: ask('x') }).catch((e) => e)).toBeInstanceOf(OpenAI.InternalServerError);
   });
 
   it('a stream cut by the upstream ends in an error the SDK raises, not a clean end', async () => {
-    stack.azure.faults.push({ cutAfterChunks: 3 });
+    stack.azure.faults.push({ cutAfterChunks: 5 });
     const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('Tell me a long story please'), stream: true });
     await expect(
       (async () => {

@@ -5,8 +5,16 @@ import { GatewayError } from '../../src/errors.js';
 export interface FakeScript {
   reply?: string;
   usage?: Usage;
-  /** Throw this before answering. */
-  error?: GatewayError;
+  /** Throw this before answering (a GatewayError, or e.g. a connection reset). */
+  error?: Error;
+  /** Wait this long before answering (before the headers of a stream). */
+  headersDelayMs?: number;
+  /** Never answer; only the call's abort signal ends the wait. */
+  hang?: boolean;
+  /** Stream: wait this long before the first content chunk (after the role chunk). */
+  firstTokenDelayMs?: number;
+  /** Stream: after this many content chunks, go silent until aborted. */
+  stallAfter?: number;
   /** Stream: throw this after `failAfter` chunks. */
   streamError?: GatewayError;
   failAfter?: number;
@@ -22,8 +30,12 @@ export class FakeBackend implements Backend {
   readonly kind: 'stateless' | 'stateful';
   readonly provider = 'fake';
   calls: ChatCall[] = [];
+  /** performance.now() of each call, for back-off and timing assertions. */
+  callTimes: number[] = [];
   aborted = 0;
   script: FakeScript = {};
+  /** Scripts for the next calls, one per call; `script` applies once it is empty. */
+  queue: FakeScript[] = [];
 
   constructor(
     readonly name: string,
@@ -39,7 +51,10 @@ export class FakeBackend implements Backend {
 
   async chat(call: ChatCall, ctx: { signal: AbortSignal }): Promise<ChatResult> {
     this.calls.push(call);
-    const s = this.script;
+    this.callTimes.push(performance.now());
+    const s = this.queue.shift() ?? this.script;
+    if (s.hang) await wait(Number.POSITIVE_INFINITY, ctx.signal);
+    if (s.headersDelayMs) await wait(s.headersDelayMs, ctx.signal);
     if (s.error) throw s.error;
     const tools = s.toolCalls ?? [];
     const reply = s.reply ?? (tools.length ? '' : 'Hello from fake.');
@@ -81,6 +96,8 @@ export class FakeBackend implements Backend {
         yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
         for (let i = 0; i < words.length; i++) {
           if (s.streamError && i === (s.failAfter ?? 0)) throw s.streamError;
+          if (i === 0 && s.firstTokenDelayMs) await wait(s.firstTokenDelayMs, ctx.signal);
+          if (i === s.stallAfter) await wait(Number.POSITIVE_INFINITY, ctx.signal);
           if (s.chunkDelayMs) await new Promise((r) => setTimeout(r, s.chunkDelayMs));
           if (ctx.signal.aborted) throw ctx.signal.reason;
           yield mk({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }] });
@@ -101,4 +118,21 @@ export class FakeBackend implements Backend {
     }
     return { type: 'stream', status: 200, headers: {}, model: base.model, chunks: chunks(), usage: () => seen };
   }
+}
+
+/** Resolves after `ms` (never, for Infinity); rejects with the abort reason when the signal fires. */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+    function done() {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

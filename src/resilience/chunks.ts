@@ -1,0 +1,103 @@
+// What failure handling needs to know about chat stream chunks: whether one carries content (the
+// first-token timeout and the peek stop there), the text it adds (for a continuation's prefill),
+// and how to make a continuation's chunks read as the same answer.
+import type { ChatBody, ChatCall, StreamChunk, Usage } from '../backends/types.js';
+
+type Obj = Record<string, unknown>;
+
+const valueOf = (chunk: StreamChunk): Obj => (chunk.value ?? (JSON.parse(chunk.json) as Obj));
+
+const choicesOf = (value: Obj): Obj[] => (Array.isArray(value.choices) ? (value.choices as Obj[]) : []);
+
+/** True once a chunk says something: content, a tool call, a refusal, a finish reason or usage.
+ * Role-only chunks and Azure's `prompt_filter_results` chunk carry nothing and may be held back. */
+export function carriesContent(chunk: StreamChunk): boolean {
+  const value = valueOf(chunk);
+  if (value.usage || value.error) return true;
+  for (const choice of choicesOf(value)) {
+    if (choice.finish_reason) return true;
+    const delta = (choice.delta ?? {}) as Obj;
+    for (const [key, field] of Object.entries(delta)) {
+      if (key === 'role') continue;
+      if (field === null || field === undefined || field === '') continue;
+      if (Array.isArray(field) && field.length === 0) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+export interface ChunkText {
+  /** Text content this chunk adds to choice 0. */
+  text: string;
+  /** Something a text prefill cannot reproduce (tool calls, other choices, reasoning). */
+  opaque: boolean;
+}
+
+export function chunkText(chunk: StreamChunk): ChunkText {
+  let text = '';
+  let opaque = false;
+  for (const choice of choicesOf(valueOf(chunk))) {
+    const delta = (choice.delta ?? {}) as Obj;
+    if ((choice.index ?? 0) !== 0) {
+      if (delta.content) opaque = true;
+      continue;
+    }
+    if (typeof delta.content === 'string') text += delta.content;
+    if ((Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) || delta.refusal || delta.reasoning_content) opaque = true;
+  }
+  return { text, opaque };
+}
+
+/** The call asking a fallback to continue `sent`, the text the client already has. Providers reject
+ * a prefill ending in whitespace, so it is trimmed; `trimmed` tells the caller to drop the
+ * whitespace the model will most likely repeat at the start of its continuation. */
+export function prefillCall(call: ChatCall, sent: string): { call: ChatCall; trimmed: boolean } {
+  const prefill = sent.trimEnd();
+  const body: ChatBody = { ...call.body, stream: true, messages: [...call.body.messages, { role: 'assistant', content: prefill }] };
+  return { call: { ...call, body, stream: true }, trimmed: prefill.length !== sent.length };
+}
+
+/** A continuation chunk made part of the answer the client is reading: the original completion id,
+ * and (once) without the leading whitespace the prefill trimmed. */
+export function asContinuation(chunk: StreamChunk, id: string | undefined, stripLeadingSpace: boolean): { chunk: StreamChunk; stripped: boolean } {
+  const value = { ...valueOf(chunk) };
+  if (id !== undefined) value.id = id;
+  let stripped = false;
+  if (stripLeadingSpace) {
+    value.choices = choicesOf(value).map((choice) => {
+      const delta = (choice.delta ?? {}) as Obj;
+      if ((choice.index ?? 0) !== 0 || typeof delta.content !== 'string' || delta.content === '') return choice;
+      const content = delta.content.replace(/^\s+/, '');
+      // Whitespace-only deltas are emptied and the stripping goes on with the next chunk.
+      stripped = content !== '';
+      return { ...choice, delta: { ...delta, content } };
+    });
+  }
+  return { chunk: { json: JSON.stringify(value), value }, stripped };
+}
+
+/** OpenAI's usage object for a Usage (`input` excludes cache tokens; `prompt_tokens` includes them). */
+export function openAIUsage(usage: Usage): Obj {
+  const prompt = usage.input + usage.cacheRead + usage.cacheWrite;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: usage.output,
+    total_tokens: prompt + usage.output,
+    prompt_tokens_details: { cached_tokens: usage.cacheRead },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning },
+  };
+}
+
+/** The usage chunk of a continued stream reports what the whole answer consumed, every attempt
+ * included, as the meter records it. */
+export function withUsage(chunk: StreamChunk, usage: Usage | undefined): StreamChunk {
+  if (!usage) return chunk;
+  const value = { ...valueOf(chunk), usage: openAIUsage(usage) };
+  return { json: JSON.stringify(value), value };
+}
+
+export const completionId = (chunk: StreamChunk): string | undefined => {
+  const id = valueOf(chunk).id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+};
