@@ -91,15 +91,17 @@ describe('stateless path through the openai client', () => {
   });
 
   it('a stream cut by the upstream ends in an error the SDK raises, not a clean end', async () => {
-    stack.azure.faults.push({ cutAfterChunks: 5 });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('Tell me a long story please'), stream: true });
+    // Slow enough that content reaches the client before the cut (earlier failures are retried invisibly).
+    stack.azure.faults.push({ cutAfterChunks: 5, delayBetweenChunksMs: 50 });
+    // gpt-4o-mini: the error test above has (rightly) tripped gpt-4o's circuit breaker.
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask('Tell me a long story please'), stream: true });
     await expect(
       (async () => {
         for await (const _ of stream);
       })(),
     ).rejects.toThrow();
     // The gateway is healthy afterwards.
-    const ok = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('still there?') });
+    const ok = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask('still there?') });
     expect(ok.choices[0]!.message.content).toBeTruthy();
   });
 });
