@@ -85,7 +85,7 @@ async function startApp(r: Reloader<Router>, gate?: Promise<void>): Promise<stri
     const router = r.current(); // one snapshot for the whole request
     const body = await c.req.json();
     if (c.req.header('x-slow')) await gate;
-    const d = router.decide(requestFacts({ method: c.req.method, path: c.req.path, headers: c.req.raw.headers, body, sessions: { header: 'x-session-id' } }));
+    const d = router.decide(requestFacts({ method: c.req.method, path: c.req.path, headers: c.req.raw.headers, body, sessions: router.sessions }));
     c.header('x-stateroute-route', d.route);
     c.header('x-stateroute-rule', d.rule);
     return c.json({ backend: d.target.backend, model: d.target.model ?? null });
