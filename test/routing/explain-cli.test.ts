@@ -99,3 +99,63 @@ describe('stateroute explain', () => {
     expect(out).toMatch(/cannot read the config file/);
   });
 });
+
+describe('stateroute explain --rules', () => {
+  it('prints the built-in routes and rules in effect before the explanation', () => {
+    let out = '';
+    const code = explainCommand({
+      configFile: file('builtin.yaml', CONFIG.slice(0, CONFIG.indexOf('routes:'))),
+      requestFile: file('r.json', JSON.stringify({ path: '/v1/responses', body: { model: 'gpt-4o', input: 'hi' } })),
+      out: { write: (s: string) => (out += s) },
+      env: { AZ_KEY: 'k' },
+      showRules: true,
+    });
+    expect(code).toBe(EXIT_OK);
+    expect(out).toBe(
+      [
+        'routes (built-in):',
+        '  stateless: stateless, backend azure',
+        '  stateful: stateful, backend bedrock',
+        'rules (built-in):',
+        '  1. builtin-session: when {"hasSession":true} → stateful',
+        '  2. builtin-stored-response: when {"all":[{"method":"POST"},{"path":"/v1/responses"},{"not":{"body":{"field":"store","equals":false}}}]} → stateful',
+        'default: stateless',
+        '',
+        'request: POST /v1/responses, no tenant, model "gpt-4o", no session',
+        'routing: built-in defaults (the config has no routes)',
+        'rule 1 "builtin-session" (route stateful): no match — no session',
+        'rule 2 "builtin-stored-response" (route stateful): MATCH — all: method POST is POST; path is "/v1/responses"; not: body "store" is absent',
+        'decision: rule builtin-stored-response → route stateful (stateful) → backend bedrock, model unchanged',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints configured splits, model rewrites and fallbacks', () => {
+    let out = '';
+    explainCommand({
+      configFile: file(
+        'split.yaml',
+        CONFIG.replace(
+          '  fast:     { kind: stateless, backend: azure }',
+          '  fast:     { kind: stateless, model: m0, split: [ { backend: azure, weight: 2 }, { backend: azure, model: m1, weight: 1 } ], fallbacks: [ { backend: azure } ] }',
+        ),
+      ),
+      requestFile: file('r.json', '{}'),
+      out: { write: (s: string) => (out += s) },
+      env: { AZ_KEY: 'k' },
+      showRules: true,
+      random: () => 0,
+    });
+    expect(out.split('\n').slice(0, 7)).toEqual([
+      'routes:',
+      '  fast: stateless, split azure (m0) ×2, azure (m1) ×1, fallbacks azure',
+      '  sessions: stateful, backend bedrock',
+      'rules:',
+      '  1. agent-sessions: when {"any":[{"header":"x-session-id"},{"body":"previous_response_id"}]} → sessions',
+      '  2. batch-tenant: when {"all":[{"tenant":"batch"},{"model":"gpt-4o*"}]} → fast',
+      'default: fast',
+    ]);
+    expect(out).toContain('decision: rule default → route fast (stateless) → backend azure, model rewritten to "m0"\nsplit: azure (m0) 66.7%, azure (m1) 33.3%; the backend above is one random pick\nfallbacks: azure\n');
+  });
+});

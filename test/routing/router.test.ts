@@ -1,7 +1,7 @@
 // Whole configs: rule order, routes and their targets, weighted splits, built-in defaults, explain.
 import { describe, expect, it } from 'vitest';
 import { compileRouter } from '../../src/routing/compile.js';
-import { formatExplanation } from '../../src/routing/explain.js';
+import { formatExplanation, formatRules } from '../../src/routing/explain.js';
 import { requestFacts } from '../../src/routing/facts.js';
 import { BACKENDS, config, facts, routerFor, type TestRequest } from './helpers.js';
 
@@ -278,6 +278,7 @@ default: a
     const out = formatExplanation(r.router, f, r.router.explain(f));
     expect(out).toContain('header "authorization" is [REDACTED], not [REDACTED]');
     expect(out).not.toMatch(/secret/);
+    expect(formatRules(r.router)).toContain('1. internal-key: when {"header":{"name":"Authorization","equals":"[REDACTED]"}} → a');
   });
 
   it('explain and decide agree on every table case', () => {
