@@ -153,9 +153,14 @@ export const matcherSchema = z
 
 export type Matcher = z.infer<typeof matcherSchema>;
 
-/** Rewrites the generic "unknown matcher" issue into one that names the key and lists the allowed ones. */
+/** The message for a key that is not a matcher: names it, suggests the nearest one, lists the allowed ones. */
 export function unknownMatcherMessage(key: string): string {
-  const suggestion = MATCHER_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+  let suggestion: string | undefined;
+  let best = key.length <= 4 ? 1 : 2; // the most edits still worth a suggestion
+  for (const k of MATCHER_KEYS) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(k, key);
+    if (d <= best) [suggestion, best] = [k, d - 1];
+  }
   return `unknown matcher "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed: ${MATCHER_KEYS.join(', ')}`;
 }
 

@@ -1,6 +1,7 @@
 // Routing mistakes fail at load with file, line and field, through the real YAML loader.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { unknownMatcherMessage } from '../../src/config/routing.js';
 
 // Lines 1-5 (the routes section starts on line 6).
 const HEAD = `auth: { mode: none }
@@ -200,5 +201,19 @@ default: s
         - { not: { hasSession: true } }
         - any: [ { model: { equals: o3 } }, { body: tools } ]`);
     expect(() => parseConfig(yaml, 'gw.yaml', {})).not.toThrow();
+  });
+});
+
+describe('unknownMatcherMessage', () => {
+  it.each([
+    ['headers', 'header'],
+    ['hassession', 'hasSession'],
+    ['Path', 'path'],
+    ['modl', 'model'],
+    ['foo', undefined],
+    ['ip', undefined],
+  ])('%s → %s', (key, suggestion) => {
+    const message = unknownMatcherMessage(key);
+    expect(message.startsWith(`unknown matcher "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed: `)).toBe(true);
   });
 });
