@@ -63,12 +63,18 @@ export function requestFacts(input: RequestFactsInput): RequestFacts {
   let sessionId: string | undefined;
   let sessionSource: SessionSource | undefined;
   const fromHeader = nonEmptyString(headers.get(input.sessions.header)?.trim());
-  if (fromHeader) [sessionId, sessionSource] = [fromHeader, 'header'];
-  else if (previousResponseId) [sessionId, sessionSource] = [previousResponseId, 'previous_response_id'];
-  else if (conversation) [sessionId, sessionSource] = [conversation, 'conversation'];
-  else if (input.sessions.bodyField && body) {
-    const value = nonEmptyString(readPath(body, sessionPath(input.sessions.bodyField)));
-    if (value) [sessionId, sessionSource] = [value, 'body'];
+  if (fromHeader) {
+    sessionId = fromHeader;
+    sessionSource = 'header';
+  } else if (previousResponseId) {
+    sessionId = previousResponseId;
+    sessionSource = 'previous_response_id';
+  } else if (conversation) {
+    sessionId = conversation;
+    sessionSource = 'conversation';
+  } else if (input.sessions.bodyField && body) {
+    sessionId = nonEmptyString(readPath(body, sessionPath(input.sessions.bodyField)));
+    if (sessionId) sessionSource = 'body';
   }
 
   const q = input.path.indexOf('?');
