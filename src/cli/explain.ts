@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { compileRouter } from '../routing/compile.js';
-import { formatExplanation } from '../routing/explain.js';
+import { formatExplanation, formatRules } from '../routing/explain.js';
 import { requestFacts } from '../routing/facts.js';
 
 export interface ExplainCommandOptions {
@@ -13,6 +13,8 @@ export interface ExplainCommandOptions {
   out: { write(text: string): unknown };
   /** Defaults to process.env (for ${VAR} interpolation in the config). */
   env?: Record<string, string | undefined>;
+  /** Also print every route and rule in effect (useful to see the built-in defaults). */
+  showRules?: boolean;
   /** Only a weighted split uses it; injectable so the output is reproducible. */
   random?: () => number;
 }
@@ -45,6 +47,7 @@ export function explainCommand(options: ExplainCommandOptions): number {
     body: request.body,
     sessions: config.sessions,
   });
+  if (options.showRules) out.write(`${formatRules(router)}\n\n`);
   out.write(`${formatExplanation(router, facts, router.explain(facts, options.random))}\n`);
   return EXIT_OK;
 }

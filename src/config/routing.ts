@@ -37,7 +37,28 @@ const exactlyOne = <T extends object>(obj: T, keys: (keyof T & string)[], ctx: z
   else if (given.length === 0 && !allowNone) custom(ctx, `${what}: give one of ${keys.join(', ')}`);
 };
 
-const pathMatch = z.union([
+/**
+ * A value written in a short form (a string) or a long form (an object, or a list). Unlike z.union,
+ * whose error for a wrong value is "does not match any allowed form", a mistake is reported inside
+ * the form the value was written in, and a value of neither form gets a message naming both.
+ */
+function shortOrLong<S extends z.ZodType, L extends z.ZodType>(short: S, long: L, longKind: 'object' | 'list', expected: string) {
+  return z.unknown().transform((value, ctx): z.output<S> | z.output<L> => {
+    const isLong = longKind === 'list' ? Array.isArray(value) : typeof value === 'object' && value !== null && !Array.isArray(value);
+    const schema = typeof value === 'string' ? short : isLong ? long : undefined;
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    // Forwarded as they are (paths relative to this value): the loader words them as usual.
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  });
+}
+
+const pathMatch = shortOrLong(
   z.string().startsWith('/', 'a path starts with "/"'),
   z
     .object({
@@ -47,22 +68,26 @@ const pathMatch = z.union([
     })
     .strict()
     .superRefine((p, ctx) => exactlyOne(p, ['equals', 'prefix', 'regex'], ctx, 'path matcher')),
-]);
+  'object',
+  'a path such as /v1/responses, or { equals | prefix | regex }',
+);
 
 const methodName = z.string().regex(/^[A-Za-z]+$/, 'an HTTP method name, e.g. POST');
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
-const headerMatch = z.union([
+const headerMatch = shortOrLong(
   headerName,
   z
     .object({ name: headerName, present: z.boolean().optional(), equals: z.string().optional(), regex: regexSource.optional() })
     .strict()
     .superRefine((h, ctx) => exactlyOne(h, ['present', 'equals', 'regex'], ctx, 'header matcher', true)),
-]);
+  'object',
+  'a header name, or { name, present | equals | regex }',
+);
 
 /** Dotted path into the parsed body: `metadata.session_id`, `messages.0.role`, `messages.-1.role` (last). */
 const bodyField = z.string().regex(/^[^.]+(\.[^.]+)*$/, 'a dotted field path such as "metadata.session_id" (no empty segments)');
-const bodyMatch = z.union([
+const bodyMatch = shortOrLong(
   bodyField,
   z
     .object({
@@ -74,11 +99,13 @@ const bodyMatch = z.union([
     })
     .strict()
     .superRefine((b, ctx) => exactlyOne(b, ['present', 'equals', 'in', 'regex'], ctx, 'body matcher', true)),
-]);
+  'object',
+  'a body field such as metadata.session_id, or { field, present | equals | in | regex }',
+);
 
-const oneOrMore = z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'give at least one value')]);
+const tenants = shortOrLong(z.string().min(1), z.array(z.string().min(1)).min(1, 'give at least one tenant'), 'list', 'a tenant or a list of tenants');
 
-const modelMatch = z.union([
+const modelMatch = shortOrLong(
   z.string().min(1).superRefine((m, ctx) => {
     if (GLOB_SPECIAL.test(m)) globSource.safeParse(m).error?.issues.forEach((i) => custom(ctx, i.message));
   }),
@@ -86,19 +113,21 @@ const modelMatch = z.union([
     .object({ equals: z.string().min(1).optional(), glob: globSource.optional() })
     .strict()
     .superRefine((m, ctx) => exactlyOne(m, ['equals', 'glob'], ctx, 'model matcher')),
-]);
+  'object',
+  'a model name or glob, or { equals | glob }',
+);
 
 export const matcherSchema = z
   .object({
     /** String: exact path. */
     path: pathMatch.optional(),
     /** Case-insensitive; a list means any of them. */
-    method: z.union([methodName, z.array(methodName).min(1, 'give at least one method')]).optional(),
+    method: shortOrLong(methodName, z.array(methodName).min(1, 'give at least one method'), 'list', 'a method or a list of methods').optional(),
     /** String: the header is present. Names are case-insensitive. */
     header: headerMatch.optional(),
     /** String: the body field is present (not missing, not null). */
     body: bodyMatch.optional(),
-    tenant: oneOrMore.optional(),
+    tenant: tenants.optional(),
     /** String: exact, or a glob when it holds * or ?. */
     model: modelMatch.optional(),
     hasSession: z.boolean().optional(),
@@ -125,9 +154,14 @@ export const matcherSchema = z
 
 export type Matcher = z.infer<typeof matcherSchema>;
 
-/** Rewrites the generic "unknown matcher" issue into one that names the key and lists the allowed ones. */
+/** The message for a key that is not a matcher: names it, suggests the nearest one, lists the allowed ones. */
 export function unknownMatcherMessage(key: string): string {
-  const suggestion = MATCHER_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+  let suggestion: string | undefined;
+  let best = key.length <= 4 ? 1 : 2; // the most edits still worth a suggestion
+  for (const k of MATCHER_KEYS) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(k, key);
+    if (d <= best) [suggestion, best] = [k, d - 1];
+  }
   return `unknown matcher "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed: ${MATCHER_KEYS.join(', ')}`;
 }
 

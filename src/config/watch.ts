@@ -86,9 +86,12 @@ export async function createReloader<T>(options: ReloaderOptions<T>): Promise<Re
   let running: Promise<boolean> | undefined;
   let queued: Promise<boolean> | undefined;
   const start = (): Promise<boolean> => {
-    const p: Promise<boolean> = attempt().finally(() => {
-      if (running === p) running = undefined;
-    });
+    // attempt() handles its own errors; the catch is for a logger that throws.
+    const p: Promise<boolean> = attempt()
+      .catch(() => false)
+      .finally(() => {
+        if (running === p) running = undefined;
+      });
     running = p;
     return p;
   };

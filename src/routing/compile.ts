@@ -51,6 +51,9 @@ export interface Router {
   readonly defaultRoute: string;
   readonly builtIn: boolean;
   readonly notes: readonly string[];
+  /** The session settings of the same config: build the facts with these, so a reload that changes
+   * the session header or body field takes effect together with the rules. */
+  readonly sessions: { readonly header: string; readonly bodyField?: string | undefined };
   decide(facts: RequestFacts, random?: () => number): RouteDecision;
   explain(facts: RequestFacts, random?: () => number): Explanation;
 }
@@ -87,6 +90,7 @@ export function compileRouter(config: Config): Router {
     defaultRoute: routing.default,
     builtIn: routing.builtIn,
     notes: routing.notes,
+    sessions: Object.freeze({ header: config.sessions.header, bodyField: config.sessions.bodyField }),
     decide(facts, random = Math.random) {
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i]!;

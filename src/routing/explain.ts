@@ -1,6 +1,7 @@
 // Human-readable text for Router.explain: used by `stateroute explain` and handy in logs.
 import type { Explanation, Router } from './compile.js';
 import type { RequestFacts } from './facts.js';
+import { SECRET_HEADERS } from './matchers.js';
 
 export function describeRequest(facts: RequestFacts): string {
   const parts = [`${facts.method} ${facts.path}`];
@@ -28,11 +29,38 @@ export function formatExplanation(router: Router, facts: RequestFacts, explanati
   lines.push(`decision: rule ${d.rule} → route ${d.route} (${d.kind}) → backend ${d.target.backend}, ${model}`);
   if (route?.split) {
     const total = route.split.reduce((sum, t) => sum + t.weight, 0);
-    const shares = route.split.map((t) => `${t.backend}${t.model ? ` (${t.model})` : ''} ${formatShare(t.weight / total)}`);
+    const shares = route.split.map((t) => `${t.backend}${withModel(t.model ?? route.model)} ${formatShare(t.weight / total)}`);
     lines.push(`split: ${shares.join(', ')}; the backend above is one random pick`);
   }
-  if (d.fallbacks.length) lines.push(`fallbacks: ${d.fallbacks.map((t) => t.backend + (t.model ? ` (${t.model})` : '')).join(', ')}`);
+  if (d.fallbacks.length) lines.push(`fallbacks: ${d.fallbacks.map((t) => t.backend + withModel(t.model)).join(', ')}`);
   return lines.join('\n');
 }
 
+const withModel = (model: string | undefined) => (model ? ` (${model})` : '');
 const formatShare = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+/** The routes and rules in effect (the config's or the built-in defaults), one per line. */
+export function formatRules(router: Router): string {
+  const lines = [router.builtIn ? 'routes (built-in):' : 'routes:'];
+  for (const [name, r] of Object.entries(router.routes)) {
+    const target = r.split
+      ? `split ${r.split.map((t) => `${t.backend}${withModel(t.model ?? r.model)} ×${t.weight}`).join(', ')}`
+      : `backend ${r.backend}${withModel(r.model)}`;
+    const fallbacks = r.fallbacks.length ? `, fallbacks ${r.fallbacks.map((t) => t.backend).join(', ')}` : '';
+    lines.push(`  ${name}: ${r.kind}, ${target}${fallbacks}`);
+  }
+  lines.push(router.builtIn ? 'rules (built-in):' : 'rules:');
+  router.rules.forEach((rule, i) => lines.push(`  ${i + 1}. ${rule.name}: when ${JSON.stringify(rule.when, redactSecretHeaders)} → ${rule.route}`));
+  lines.push(`default: ${router.defaultRoute}`);
+  for (const note of router.notes) lines.push(`note: ${note}`);
+  return lines.join('\n');
+}
+
+/** JSON.stringify replacer: a header matcher on a credential header shows no value. */
+function redactSecretHeaders(this: unknown, key: string, value: unknown): unknown {
+  if ((key === 'equals' || key === 'regex') && typeof this === 'object' && this !== null) {
+    const name = (this as { name?: unknown }).name;
+    if (typeof name === 'string' && SECRET_HEADERS.has(name.toLowerCase())) return '[REDACTED]';
+  }
+  return value;
+}

@@ -63,12 +63,18 @@ export function requestFacts(input: RequestFactsInput): RequestFacts {
   let sessionId: string | undefined;
   let sessionSource: SessionSource | undefined;
   const fromHeader = nonEmptyString(headers.get(input.sessions.header)?.trim());
-  if (fromHeader) [sessionId, sessionSource] = [fromHeader, 'header'];
-  else if (previousResponseId) [sessionId, sessionSource] = [previousResponseId, 'previous_response_id'];
-  else if (conversation) [sessionId, sessionSource] = [conversation, 'conversation'];
-  else if (input.sessions.bodyField && body) {
-    const value = nonEmptyString(readPath(body, splitPath(input.sessions.bodyField)));
-    if (value) [sessionId, sessionSource] = [value, 'body'];
+  if (fromHeader) {
+    sessionId = fromHeader;
+    sessionSource = 'header';
+  } else if (previousResponseId) {
+    sessionId = previousResponseId;
+    sessionSource = 'previous_response_id';
+  } else if (conversation) {
+    sessionId = conversation;
+    sessionSource = 'conversation';
+  } else if (input.sessions.bodyField && body) {
+    sessionId = nonEmptyString(readPath(body, sessionPath(input.sessions.bodyField)));
+    if (sessionId) sessionSource = 'body';
   }
 
   const q = input.path.indexOf('?');
@@ -106,10 +112,22 @@ export function headerReader(headers: Headers | Record<string, string | string[]
   };
 }
 
-/** A dotted body path split once: numeric segments also index arrays, negative ones from the end. */
-export type BodyPath = readonly string[];
+/** A dotted body path split once, at config load: numeric segments also index arrays, negative
+ * ones from the end. */
+export type BodyPath = readonly PathSegment[];
+interface PathSegment {
+  key: string;
+  /** The segment as an array index, NaN if it is not an integer. */
+  index: number;
+  /** Also a property of Object.prototype ("constructor", "toString", …): checked with hasOwn. */
+  inherited: boolean;
+}
 
-export const splitPath = (dotted: string): BodyPath => dotted.split('.');
+export const splitPath = (dotted: string): BodyPath =>
+  dotted.split('.').map((key) => {
+    const n = Number(key);
+    return { key, index: Number.isInteger(n) ? n : NaN, inherited: key in Object.prototype };
+  });
 
 /** Follows a split path through objects and arrays; undefined when any step is missing. */
 export function readPath(value: unknown, path: BodyPath): unknown {
@@ -118,15 +136,24 @@ export function readPath(value: unknown, path: BodyPath): unknown {
     if (cur === null || typeof cur !== 'object') return undefined;
     const seg = path[i]!;
     if (Array.isArray(cur)) {
-      const n = Number(seg);
-      if (!Number.isInteger(n)) return undefined;
-      cur = cur[n < 0 ? cur.length + n : n];
+      if (Number.isNaN(seg.index)) return undefined;
+      cur = cur[seg.index < 0 ? cur.length + seg.index : seg.index];
+    } else if (seg.inherited && !Object.hasOwn(cur, seg.key)) {
+      return undefined;
     } else {
-      cur = Object.hasOwn(cur, seg) ? (cur as Record<string, unknown>)[seg] : undefined;
+      cur = (cur as Record<string, unknown>)[seg.key];
     }
   }
   return cur;
 }
+
+// The session body field comes from the config: split it once per distinct value, not per request.
+const sessionPaths = new Map<string, BodyPath>();
+const sessionPath = (dotted: string): BodyPath => {
+  let path = sessionPaths.get(dotted);
+  if (!path) sessionPaths.set(dotted, (path = splitPath(dotted)));
+  return path;
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nonEmptyString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

@@ -87,7 +87,7 @@ function methodMatcher(method: string | string[]): CompiledMatcher {
 }
 
 // Values of these headers never appear in explain output.
-const SECRET_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'cookie', 'proxy-authorization']);
+export const SECRET_HEADERS: ReadonlySet<string> = new Set(['authorization', 'api-key', 'x-api-key', 'cookie', 'proxy-authorization']);
 
 type HeaderMatch = NonNullable<Matcher['header']>;
 function headerMatcher(h: HeaderMatch): CompiledMatcher {

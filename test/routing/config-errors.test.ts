@@ -1,6 +1,7 @@
 // Routing mistakes fail at load with file, line and field, through the real YAML loader.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { unknownMatcherMessage } from '../../src/config/routing.js';
 
 // Lines 1-5 (the routes section starts on line 6).
 const HEAD = `auth: { mode: none }
@@ -158,6 +159,36 @@ default: s
     ]);
   });
 
+  it('a value in neither the short nor the long form names both', () => {
+    expect(problems(HEAD + ROUTES + rule('{ header: 5 }') + rule('{ method: { a: 1 } }', 'r2') + rule('{ tenant: 7 }', 'r3') + rule('{ body: [a] }', 'r4') + rule('{ model: true }', 'r5') + rule('{ path: 1 }', 'r6'))).toEqual([
+      'rules.0.when.header: expected a header name, or { name, present | equals | regex } (gw.yaml:11)',
+      'rules.1.when.method: expected a method or a list of methods (gw.yaml:14)',
+      'rules.2.when.tenant: expected a tenant or a list of tenants (gw.yaml:17)',
+      'rules.3.when.body: expected a body field such as metadata.session_id, or { field, present | equals | in | regex } (gw.yaml:20)',
+      'rules.4.when.model: expected a model name or glob, or { equals | glob } (gw.yaml:23)',
+      'rules.5.when.path: expected a path such as /v1/responses, or { equals | prefix | regex } (gw.yaml:26)',
+    ]);
+  });
+
+  it('a mistake inside the long form is reported at its own field', () => {
+    const yaml = HEAD + ROUTES + `  - name: long
+    when:
+      body:
+        equals: 1
+    route: fast
+  - name: long2
+    when:
+      path:
+        prefix: /v1/
+        regex: "^/v2"
+    route: fast
+`;
+    expect(problems(yaml)).toEqual([
+      'rules.0.when.body.field: required (string) (gw.yaml:13)',
+      'rules.1.when.path.regex: path matcher: give only one of equals, prefix, regex (found prefix and regex) (gw.yaml:19)',
+    ]);
+  });
+
   it('a valid config with every matcher loads', () => {
     const yaml = HEAD + ROUTES + rule(`
       all:
@@ -170,5 +201,19 @@ default: s
         - { not: { hasSession: true } }
         - any: [ { model: { equals: o3 } }, { body: tools } ]`);
     expect(() => parseConfig(yaml, 'gw.yaml', {})).not.toThrow();
+  });
+});
+
+describe('unknownMatcherMessage', () => {
+  it.each([
+    ['headers', 'header'],
+    ['hassession', 'hasSession'],
+    ['Path', 'path'],
+    ['modl', 'model'],
+    ['foo', undefined],
+    ['ip', undefined],
+  ])('%s → %s', (key, suggestion) => {
+    const message = unknownMatcherMessage(key);
+    expect(message.startsWith(`unknown matcher "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed: `)).toBe(true);
   });
 });

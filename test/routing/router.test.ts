@@ -1,7 +1,8 @@
 // Whole configs: rule order, routes and their targets, weighted splits, built-in defaults, explain.
 import { describe, expect, it } from 'vitest';
 import { compileRouter } from '../../src/routing/compile.js';
-import { formatExplanation } from '../../src/routing/explain.js';
+import { formatExplanation, formatRules } from '../../src/routing/explain.js';
+import { requestFacts } from '../../src/routing/facts.js';
 import { BACKENDS, config, facts, routerFor, type TestRequest } from './helpers.js';
 
 // The issue's example, extended so every matcher kind appears in one ordered list.
@@ -277,6 +278,7 @@ default: a
     const out = formatExplanation(r.router, f, r.router.explain(f));
     expect(out).toContain('header "authorization" is [REDACTED], not [REDACTED]');
     expect(out).not.toMatch(/secret/);
+    expect(formatRules(r.router)).toContain('1. internal-key: when {"header":{"name":"Authorization","equals":"[REDACTED]"}} → a');
   });
 
   it('explain and decide agree on every table case', () => {
@@ -284,5 +286,14 @@ default: a
       const f = facts(cfg, request);
       expect(router.explain(f, () => 0).decision).toBe(router.decide(f, () => 0));
     }
+  });
+});
+
+describe('router.sessions', () => {
+  it('carries the session settings of the same config, so facts and rules reload together', () => {
+    const { router } = routerFor(`${BACKENDS}sessions: { header: X-Thread, bodyField: metadata.thread }\n`);
+    expect(router.sessions).toEqual({ header: 'X-Thread', bodyField: 'metadata.thread' });
+    const f = requestFacts({ method: 'POST', path: '/v1/chat/completions', headers: { 'x-thread': 't1' }, sessions: router.sessions });
+    expect(router.decide(f).rule).toBe('builtin-session');
   });
 });
