@@ -38,6 +38,7 @@ export interface HandlerContext {
   region: string;
   credentials: SimCredentials;
   models: ReadonlySet<string> | undefined;
+  unknownModelError: 'ResourceNotFoundException' | 'ValidationException';
   cache: PromptCache;
   faults: FaultQueue;
   requests: RecordedRequest[];
@@ -156,7 +157,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   await verifySigV4({ method: req.method ?? 'GET', url, headers: req.headers, body: raw }, { region: ctx.region, service: 'bedrock', credentials: ctx.credentials });
   if (!route || req.method !== 'POST' || !operation) throw new AwsError('UnknownOperationException', 'Unknown operation.');
   if (modelId === undefined || (ctx.models && !ctx.models.has(modelId))) {
-    throw new AwsError('ResourceNotFoundException', 'The provided model identifier is invalid.');
+    throw new AwsError(ctx.unknownModelError, 'The provided model identifier is invalid.');
   }
   if (body === undefined && raw.length > 0) throw new AwsError('ValidationException', 'Malformed input request, please reformat your input and try again.');
 

@@ -20,8 +20,11 @@ export interface BedrockSimulatorOptions {
   /** The region requests must be signed for. */
   region: string;
   credentials: SimCredentials;
-  /** Known model ids; any other id is a ResourceNotFoundException. Omitted: every id is known. */
+  /** Known model ids; any other id is refused (see `unknownModel`). Omitted: every id is known. */
   models?: string[];
+  /** How an unknown model id is refused: 404 ResourceNotFoundException (default), or 400
+   * ValidationException, which is what live Bedrock sends ("The provided model identifier is invalid."). */
+  unknownModel?: 'notFound' | 'validation';
   /** How long a written cache prefix stays readable (Bedrock's default TTL is 5 minutes). */
   cacheTtlMs?: number;
   /** Smallest prefix (tokens) a cachePoint caches; Claude Sonnet's is 1,024. Default 0. */
@@ -50,6 +53,9 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
   if (!options.credentials?.accessKeyId || !options.credentials?.secretAccessKey) {
     throw new TypeError('startBedrockSimulator needs `credentials: { accessKeyId, secretAccessKey }` to verify signatures.');
   }
+  if (options.unknownModel !== undefined && options.unknownModel !== 'notFound' && options.unknownModel !== 'validation') {
+    throw new TypeError(`unknownModel must be 'notFound' or 'validation', got ${String(options.unknownModel)}`);
+  }
   const cacheTtlMs = options.cacheTtlMs ?? 300_000;
   if (!(cacheTtlMs > 0)) throw new TypeError(`cacheTtlMs must be positive, got ${String(options.cacheTtlMs)}`);
 
@@ -69,6 +75,7 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
       region: options.region,
       credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey },
       models: options.models ? new Set(options.models) : undefined,
+      unknownModelError: options.unknownModel === 'validation' ? 'ValidationException' : 'ResourceNotFoundException',
       cache,
       faults,
       requests,

@@ -122,6 +122,15 @@ describe('models', () => {
     expect(err).toMatchObject({ message: 'The provided model identifier is invalid.', $metadata: { httpStatusCode: 404 } });
   });
 
+  it('can refuse an unknown model the way live Bedrock does: 400 ValidationException', async () => {
+    const live = await startSim({ unknownModel: 'validation' });
+    const bedrock = client(live, 'http1');
+    const err = await bedrock.send(new ConverseCommand({ modelId: 'claude-sonnet', messages: [user('Hi')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    await live.close();
+    expect(err).toMatchObject({ name: 'ValidationException', message: 'The provided model identifier is invalid.', $metadata: { httpStatusCode: 400 } });
+  });
+
   it('knows every model when no list is configured', async () => {
     const open = await startSim({ models: undefined });
     const bedrock = client(open, 'http1');
