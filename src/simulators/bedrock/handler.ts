@@ -9,7 +9,7 @@ import { generateAnswer } from './answer.js';
 import type { PromptCache } from './cache.js';
 import { AwsError } from './errors.js';
 import { answerEvents, encodeEvent, encodeException, type StreamEvent } from './eventstream.js';
-import { faultError, streamExceptionMessages, type Fault, type FaultQueue, type Operation } from './faults.js';
+import { faultError, isErrorFault, streamExceptionMessages, type Fault, type FaultQueue, type Operation } from './faults.js';
 import { verifySigV4, type SimCredentials } from './sigv4.js';
 import { layoutPrompt } from './tokens.js';
 import type { SimRequest, SimResponse } from './transport.js';
@@ -162,8 +162,8 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   if (body === undefined && raw.length > 0) throw new AwsError('ValidationException', 'Malformed input request, please reformat your input and try again.');
 
   const fault = ctx.faults.take(operation, modelId);
+  if (fault && isErrorFault(fault)) throw faultError(fault);
   if (fault?.type === 'delayMs') await sleep(fault.ms);
-  else if (fault && fault.type !== 'midStreamException' && fault.type !== 'cut' && fault.type !== 'slowStream') throw faultError(fault);
 
   const request = validateConverseRequest(body ?? {});
   const layout = layoutPrompt(request);
