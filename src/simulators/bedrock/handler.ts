@@ -12,7 +12,7 @@ import { answerEvents, encodeEvent, encodeException, type StreamEvent } from './
 import { faultError, isErrorFault, streamExceptionMessages, type Fault, type FaultQueue, type Operation } from './faults.js';
 import { verifySigV4, type SimCredentials } from './sigv4.js';
 import { layoutPrompt } from './tokens.js';
-import type { SimRequest, SimResponse } from './transport.js';
+import { connectionIdOf, type SimRequest, type SimResponse } from './transport.js';
 import type { ConverseUsage } from './types.js';
 import { validateConverseRequest } from './validate.js';
 
@@ -27,6 +27,8 @@ export interface RecordedRequest {
   path: string;
   modelId: string | undefined;
   httpVersion: string;
+  /** Which TCP connection (1, 2, … per simulator) carried it: equal ids mean a reused connection. */
+  connection: number;
   headers: Record<string, string>;
   /** Parsed JSON body, or undefined when it was not JSON. */
   body: unknown;
@@ -149,7 +151,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   } catch {
     body = undefined;
   }
-  const record: RecordedRequest = { operation, method: req.method ?? 'GET', path: url, modelId, httpVersion: req.httpVersion, headers: flatHeaders(req), body };
+  const record: RecordedRequest = { operation, method: req.method ?? 'GET', path: url, modelId, httpVersion: req.httpVersion, connection: connectionIdOf(req), headers: flatHeaders(req), body };
   ctx.requests.push(record);
   res.once('finish', () => (record.status = res.statusCode));
   res.once('close', () => (record.status ??= res.statusCode));

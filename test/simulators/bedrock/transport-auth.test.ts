@@ -1,5 +1,6 @@
 // The real SDK against the simulator over both transports, and SigV4 refusals as AWS words them.
 import { ConverseCommand, ConverseStreamCommand, ResourceNotFoundException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BedrockSimulator } from '../../../src/simulators/bedrock/index.js';
 import { client, CREDENTIALS, SONNET, startSim, user, type Transport } from './helpers.js';
@@ -149,6 +150,51 @@ describe('connections', () => {
     );
     bedrock.destroy();
     expect(results.map((r) => r.output?.message?.content?.[0]?.text?.includes(`You said: "Question ${results.indexOf(r)}"`))).toEqual(Array(20).fill(true));
+  });
+
+  it('multiplexes concurrent Converse calls on one HTTP/2 session, but isolates event streams', async () => {
+    const bedrock = client(sim, 'http2', { requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }) });
+    // Warm up: requests started before the first session is up would each open their own.
+    await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('warm up')] }));
+    const before = sim.requests.length - 1;
+    const texts = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user(`Call ${i}`)] }));
+        return res.output?.message?.content?.[0]?.text ?? '';
+      }),
+    );
+    texts.forEach((text, i) => expect(text).toContain(`You said: "Call ${i}"`));
+    const streamed = await Promise.all(
+      Array.from({ length: 3 }, async (_, i) => {
+        const res = await bedrock.send(new ConverseStreamCommand({ modelId: SONNET, messages: [user(`Stream ${i}`)] }));
+        let text = '';
+        for await (const event of res.stream!) text += event.contentBlockDelta?.delta?.text ?? '';
+        return text;
+      }),
+    );
+    bedrock.destroy();
+    streamed.forEach((text, i) => expect(text).toContain(`You said: "Stream ${i}"`));
+    const recorded = sim.requests.slice(before);
+    expect(recorded.map((r) => `${r.httpVersion} ${r.status}`)).toEqual(Array(12).fill('2.0 200'));
+    const calls = recorded.filter((r) => r.operation === 'converse');
+    const streams = recorded.filter((r) => r.operation === 'converse-stream');
+    expect(new Set(calls.map((r) => r.connection)).size).toBe(1);
+    // NodeHttp2Handler always gives an event stream a session of its own.
+    expect(new Set(streams.map((r) => r.connection)).size).toBe(3);
+    expect(streams.map((r) => r.connection)).not.toContain(calls[0]!.connection);
+  });
+
+  it('sees HTTP/1.1 keep-alive reuse, and one connection per call with the SDK default HTTP/2 handler', async () => {
+    for (const transport of ['http1', 'http2'] as const) {
+      const bedrock = client(sim, transport);
+      for (let i = 0; i < 3; i++) await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hi')] }));
+      bedrock.destroy();
+    }
+    const [h1, h2] = [sim.requests.slice(-6, -3), sim.requests.slice(-3)];
+    expect(new Set(h1.map((r) => r.connection)).size).toBe(1);
+    // disableConcurrentStreams: true, as the SDK sets it, means a fresh session for every request.
+    expect(new Set(h2.map((r) => r.connection)).size).toBe(3);
+    expect(Math.min(...h2.map((r) => r.connection))).toBeGreaterThan(h1[0]!.connection);
   });
 
   it.each([
