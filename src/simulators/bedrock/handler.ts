@@ -10,7 +10,7 @@ import type { PromptCache } from './cache.js';
 import { AwsError } from './errors.js';
 import { answerEvents, encodeEvent, encodeException, type StreamEvent } from './eventstream.js';
 import { faultError, isErrorFault, streamExceptionMessages, type Fault, type FaultQueue, type Operation } from './faults.js';
-import { verifySigV4, type SimCredentials } from './sigv4.js';
+import { verifySigV4, type VerifyOptions } from './sigv4.js';
 import { layoutPrompt } from './tokens.js';
 import { connectionIdOf, type SimRequest, type SimResponse } from './transport.js';
 import type { ConverseUsage } from './types.js';
@@ -37,8 +37,10 @@ export interface RecordedRequest {
 }
 
 export interface HandlerContext {
-  region: string;
-  credentials: SimCredentials;
+  /** One object for the simulator's lifetime: the verifier caches its signer on it. */
+  verify: VerifyOptions;
+  /** Oldest entries of `requests` are dropped beyond this, so long benchmarks stay bounded. */
+  maxRecordedRequests: number;
   models: ReadonlySet<string> | undefined;
   unknownModelError: 'ResourceNotFoundException' | 'ValidationException';
   cache: PromptCache;
@@ -153,10 +155,11 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   }
   const record: RecordedRequest = { operation, method: req.method ?? 'GET', path: url, modelId, httpVersion: req.httpVersion, connection: connectionIdOf(req), headers: flatHeaders(req), body };
   ctx.requests.push(record);
+  if (ctx.requests.length > ctx.maxRecordedRequests) ctx.requests.splice(0, ctx.requests.length - ctx.maxRecordedRequests);
   res.once('finish', () => (record.status = res.statusCode));
   res.once('close', () => (record.status ??= res.statusCode));
 
-  await verifySigV4({ method: req.method ?? 'GET', url, headers: req.headers, body: raw }, { region: ctx.region, service: 'bedrock', credentials: ctx.credentials });
+  await verifySigV4({ method: req.method ?? 'GET', url, headers: req.headers, body: raw }, ctx.verify);
   if (!route || req.method !== 'POST' || !operation) throw new AwsError('UnknownOperationException', 'Unknown operation.');
   if (modelId === undefined || (ctx.models && !ctx.models.has(modelId))) {
     throw new AwsError(ctx.unknownModelError, 'The provided model identifier is invalid.');

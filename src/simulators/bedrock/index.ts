@@ -29,6 +29,8 @@ export interface BedrockSimulatorOptions {
   cacheTtlMs?: number;
   /** Smallest prefix (tokens) a cachePoint caches; Claude Sonnet's is 1,024. Default 0. */
   cacheMinTokens?: number;
+  /** `requests` keeps the most recent this many (default 10,000), so benchmarks stay bounded. */
+  maxRecordedRequests?: number;
   /** Pause between ConverseStream event frames (default 0), so streams take time like a model generating. */
   streamEventDelayMs?: number;
 }
@@ -42,7 +44,7 @@ export interface BedrockSimulator {
     clear(): void;
     pending(): Fault[];
   };
-  /** Every request received, in order, including rejected ones. */
+  /** Requests received, in order, including rejected ones (the latest `maxRecordedRequests`). */
   requests: RecordedRequest[];
   /** Forget every cached prompt prefix. */
   resetCache(): void;
@@ -65,6 +67,11 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
   const cacheMinTokens = options.cacheMinTokens ?? 0;
   if (!(cacheMinTokens >= 0)) throw new TypeError(`cacheMinTokens must be ≥ 0, got ${String(options.cacheMinTokens)}`);
 
+  const maxRecordedRequests = options.maxRecordedRequests ?? 10_000;
+  if (!Number.isInteger(maxRecordedRequests) || maxRecordedRequests < 0) {
+    throw new TypeError(`maxRecordedRequests must be a non-negative integer, got ${String(options.maxRecordedRequests)}`);
+  }
+
   const cache = new PromptCache({ ttlMs: cacheTtlMs, minTokens: cacheMinTokens });
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
@@ -72,8 +79,12 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     onRequest: createHandler({
-      region: options.region,
-      credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey },
+      verify: {
+        region: options.region,
+        service: 'bedrock',
+        credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey },
+      },
+      maxRecordedRequests,
       models: options.models ? new Set(options.models) : undefined,
       unknownModelError: options.unknownModel === 'validation' ? 'ValidationException' : 'ResourceNotFoundException',
       cache,

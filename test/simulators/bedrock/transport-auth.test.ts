@@ -226,6 +226,15 @@ describe('connections', () => {
     expect(next.$metadata.httpStatusCode).toBe(200);
   });
 
+  it('keeps only the latest maxRecordedRequests', async () => {
+    const own = await startSim({ maxRecordedRequests: 2 });
+    const bedrock = client(own, 'http1');
+    for (const text of ['one', 'two', 'three']) await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user(text)] }));
+    bedrock.destroy();
+    await own.close();
+    expect(own.requests.map((r) => (r.body as { messages: Array<{ content: Array<{ text: string }> }> }).messages[0]!.content[0]!.text)).toEqual(['two', 'three']);
+  });
+
   it('closes with connections still open', async () => {
     const own = await startSim();
     const bedrock = client(own, 'http1');
