@@ -38,7 +38,9 @@ export async function listenDual(options: { port: number; host: string; onReques
   });
 
   let connections = 0;
-  const front = net.createServer((socket) => {
+  // noDelay: the front server accepts the sockets, so Nagle must be switched off here; with it on,
+  // the small event-stream frames wait on delayed ACKs (~40 ms per ConverseStream call).
+  const front = net.createServer({ noDelay: true }, (socket) => {
     (socket as unknown as Record<symbol, number>)[CONNECTION_ID] = ++connections;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
