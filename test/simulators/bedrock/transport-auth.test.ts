@@ -98,6 +98,22 @@ describe('authentication', () => {
     expect(err).toMatchObject({ name: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than/), $metadata: { httpStatusCode: 403 } });
   });
 
+  it("sends a date header the SDK corrects its clock from, so a skewed client's retry succeeds", async () => {
+    const bedrock = client(sim, 'http1', { maxAttempts: 2, systemClockOffset: -10 * 60 * 1000 });
+    const before = sim.requests.length;
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] }));
+    bedrock.destroy();
+    expect(res.$metadata.attempts).toBe(2);
+    expect(sim.requests.slice(before).map((r) => r.status)).toEqual([403, 200]);
+  });
+
+  it('a wrong secret is not retried by the SDK', async () => {
+    const bedrock = client(sim, 'http1', { maxAttempts: 3, credentials: { ...CREDENTIALS, secretAccessKey: 'wrong-secret' } });
+    const err = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toMatchObject({ name: 'InvalidSignatureException', $metadata: { attempts: 1 } });
+  });
+
   it('accepts a request signed 4 minutes off', async () => {
     const bedrock = client(sim, 'http1', { systemClockOffset: 4 * 60 * 1000 });
     const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] }));
