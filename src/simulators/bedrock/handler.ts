@@ -89,8 +89,9 @@ function sendError(res: SimResponse, error: AwsError, requestId: string): void {
 /** Write one frame and wait until it has left (or the peer is gone), so frames go out as produced. */
 async function writeFrame(res: SimResponse, frame: Uint8Array): Promise<boolean> {
   if (res.destroyed || res.writableEnded) return false;
-  const flushed = (res as { write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean });
-  await new Promise<void>((resolve) => flushed.write(frame, () => resolve()));
+  // The callback runs once the frame is handed to the socket (or with an error if the peer left).
+  const writable = res as { write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean };
+  await new Promise<void>((resolve) => writable.write(frame, () => resolve()));
   return !res.destroyed;
 }
 
