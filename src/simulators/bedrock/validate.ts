@@ -183,6 +183,15 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     if (maxTokens !== undefined && maxTokens !== null && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) {
       throw constraintViolation(String(maxTokens), 'inferenceConfig.maxTokens', 'Member must have value greater than or equal to 1');
     }
+    // API-shape limits, for every model: an OpenAI temperature of 1.5 is a 400 here, not a clamp.
+    for (const field of ['temperature', 'topP'] as const) {
+      const value = inferenceConfig[field];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'number' || value < 0) {
+        throw constraintViolation(String(value), `inferenceConfig.${field}`, 'Member must have value greater than or equal to 0');
+      }
+      if (value > 1) throw constraintViolation(String(value), `inferenceConfig.${field}`, 'Member must have value less than or equal to 1');
+    }
     const stops = inferenceConfig['stopSequences'];
     if (stops !== undefined && stops !== null && (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string' || s === ''))) {
       throw validation('The stopSequences field in inferenceConfig must be a list of non-empty strings.');

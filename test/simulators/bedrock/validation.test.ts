@@ -85,6 +85,8 @@ const cases: Array<[string, Input, string]> = [
     'The content field at messages.2.content.0.toolResult cannot be empty when status value is error.',
   ],
   ['maxTokens of 0', { messages: [user('Hi')], inferenceConfig: { maxTokens: 0 } }, "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
+  ['temperature 1.5 (fine for OpenAI)', { messages: [user('Hi')], inferenceConfig: { temperature: 1.5 } }, "1 validation error detected: Value '1.5' at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have value less than or equal to 1"],
+  ['negative topP', { messages: [user('Hi')], inferenceConfig: { topP: -0.1 } }, "1 validation error detected: Value '-0.1' at 'inferenceConfig.topP' failed to satisfy constraint: Member must have value greater than or equal to 0"],
   ['negative maxTokens', { messages: [user('Hi')], inferenceConfig: { maxTokens: -5 } }, "1 validation error detected: Value '-5' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
   [
     'a toolChoice naming an undeclared tool',
