@@ -42,6 +42,31 @@ function checkText(value: unknown, where: string): void {
   }
 }
 
+/** Anthropic's extended-thinking rules, reported the way Bedrock relays the model's refusal. */
+function checkThinking(body: JsonObject): void {
+  const fields = body['additionalModelRequestFields'];
+  const thinking = isObject(fields) ? fields['thinking'] : undefined;
+  if (!isObject(thinking) || thinking['type'] !== 'enabled') return;
+  const budget = thinking['budget_tokens'];
+  if (!Number.isInteger(budget) || (budget as number) < 1024) {
+    throw validation('The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+  }
+  const inference = isObject(body['inferenceConfig']) ? body['inferenceConfig'] : {};
+  const maxTokens = inference['maxTokens'];
+  if (typeof maxTokens === 'number' && maxTokens <= (budget as number)) {
+    throw validation('The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size');
+  }
+  const temperature = inference['temperature'];
+  if (temperature !== undefined && temperature !== null && temperature !== 1) {
+    throw validation('The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking');
+  }
+  const toolConfig = body['toolConfig'];
+  const choice = isObject(toolConfig) ? toolConfig['toolChoice'] : undefined;
+  if (isObject(choice) && ('any' in choice || 'tool' in choice)) {
+    throw validation('The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.');
+  }
+}
+
 /** Throws a ValidationException for the first rule the body breaks; returns it typed otherwise. */
 export function validateConverseRequest(body: unknown): ConverseRequest {
   if (!isObject(body)) throw validation('Malformed input request, please reformat your input and try again.');
@@ -198,5 +223,6 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     }
   }
 
+  checkThinking(body);
   return body as unknown as ConverseRequest;
 }

@@ -157,8 +157,9 @@ describe('latency', () => {
       times.push(performance.now() - started);
     }
     agent.destroy();
-    times.sort((a, b) => a - b);
-    expect(times[4]).toBeLessThan(25);
+    // Skip the first call (a fresh connection has nothing unacknowledged); then take the fastest:
+    // load on a busy machine slows some calls, delayed ACKs slow every one by ~40 ms.
+    expect(Math.min(...times.slice(1))).toBeLessThan(20);
   });
 });
 

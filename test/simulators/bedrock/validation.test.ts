@@ -94,6 +94,26 @@ const cases: Array<[string, Input, string]> = [
     'The tool get_time named in toolConfig.toolChoice is not defined in toolConfig.tools.',
   ],
   [
+    'a thinking budget under 1024',
+    { messages: [user('Hi')], additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 512 } } },
+    'The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024',
+  ],
+  [
+    'maxTokens not above the thinking budget',
+    { messages: [user('Hi')], inferenceConfig: { maxTokens: 2048 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } } },
+    'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size',
+  ],
+  [
+    'a temperature other than 1 with thinking',
+    { messages: [user('Hi')], inferenceConfig: { temperature: 0.2 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } },
+    'The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking',
+  ],
+  [
+    'a forced tool with thinking',
+    { messages: [user('Hi')], toolConfig: { ...toolConfig, toolChoice: { any: {} } }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } },
+    'The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.',
+  ],
+  [
     'five cache points',
     { system: [{ text: 'a' }, { cachePoint: { type: 'default' } }, { text: 'b' }, { cachePoint: { type: 'default' } }, { text: 'c' }, { cachePoint: { type: 'default' } }, { text: 'd' }, { cachePoint: { type: 'default' } }], messages: [{ role: 'user', content: [{ text: 'Hi' }, { cachePoint: { type: 'default' } }] }] },
     'A maximum of 4 blocks with cache_control may be provided. Found 5.',
