@@ -60,7 +60,7 @@ function chooseTool(request: ConverseRequest, userText: string, answeringToolRes
 }
 
 function toolResultSummary(request: ConverseRequest, lastUser: Message): string {
-  const previous = request.messages[request.messages.length - 2];
+  const previous = request.messages[request.messages.lastIndexOf(lastUser) - 1];
   const parts = lastUser.content
     .filter((b) => b.toolResult !== undefined)
     .map((b) => {
