@@ -34,6 +34,11 @@ export interface RecordedRequest {
   body: unknown;
   /** Status sent, once known. */
   status?: number;
+  /** Set when the exchange is over: false if the connection closed before the response was
+   * complete (client gone, or a `cut` fault), which is how a test sees a gateway abort upstream. */
+  completed?: boolean;
+  /** ConverseStream: event frames written so far (exception frames not counted). */
+  streamEvents?: number;
 }
 
 export interface HandlerContext {
@@ -86,13 +91,13 @@ function sendError(res: SimResponse, error: AwsError, requestId: string): void {
   res.end(body);
 }
 
-/** Write one frame and wait until it has left (or the peer is gone), so frames go out as produced. */
-async function writeFrame(res: SimResponse, frame: Uint8Array): Promise<boolean> {
-  if (res.destroyed || res.writableEnded) return false;
+/** Write one frame and wait until it has left, so frames go out as produced. */
+async function writeFrame(res: SimResponse, frame: Uint8Array, peerGone: () => boolean): Promise<boolean> {
+  if (peerGone()) return false;
   // The callback runs once the frame is handed to the socket (or with an error if the peer left).
   const writable = res as { write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean };
   await new Promise<void>((resolve) => writable.write(frame, () => resolve()));
-  return !res.destroyed;
+  return !peerGone();
 }
 
 function cut(res: SimResponse): void {
@@ -101,25 +106,32 @@ function cut(res: SimResponse): void {
   else res.socket?.destroy();
 }
 
-async function streamAnswer(res: SimResponse, requestId: string, events: Iterable<StreamEvent>, fault: Fault | undefined, eventDelayMs: number): Promise<void> {
+async function streamAnswer(res: SimResponse, record: RecordedRequest, requestId: string, events: Iterable<StreamEvent>, fault: Fault | undefined, eventDelayMs: number): Promise<void> {
   writeHead(res, 200, {
     'content-type': 'application/vnd.amazon.eventstream',
     'x-amzn-requestid': requestId,
     date: new Date().toUTCString(),
   });
+  // 'close' before our end() means the client left (HTTP/2 compat responses have no `destroyed`, and
+  // writes to a reset stream succeed silently), so stop generating.
+  let closed = false;
+  res.once('close', () => (closed = true));
+  const peerGone = () => closed;
+  record.streamEvents = 0;
   const stopAfter = fault?.type === 'midStreamException' || fault?.type === 'cut' ? (fault.afterEvents ?? 1) : Number.POSITIVE_INFINITY;
   let seq = 0;
   const delay = fault?.type === 'slowStream' ? fault.eventDelayMs : eventDelayMs;
   for (const event of events) {
     if (seq >= stopAfter) break;
     if (seq > 0 && delay > 0) await sleep(delay);
-    if (!(await writeFrame(res, encodeEvent(event, seq)))) return;
+    if (!(await writeFrame(res, encodeEvent(event, seq), peerGone))) return;
     seq += 1;
+    record.streamEvents = seq;
   }
   if (fault?.type === 'cut') return cut(res);
   if (fault?.type === 'midStreamException') {
     const exception = fault.exception ?? 'modelStreamErrorException';
-    await writeFrame(res, encodeException(exception, fault.message ?? streamExceptionMessages[exception]));
+    await writeFrame(res, encodeException(exception, fault.message ?? streamExceptionMessages[exception]), peerGone);
   }
   res.end();
 }
@@ -157,8 +169,16 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   const record: RecordedRequest = { operation, method: req.method ?? 'GET', path: url, modelId, httpVersion: req.httpVersion, connection: connectionIdOf(req), headers: flatHeaders(req), body };
   ctx.requests.push(record);
   if (ctx.requests.length > ctx.maxRecordedRequests) ctx.requests.splice(0, ctx.requests.length - ctx.maxRecordedRequests);
-  res.once('finish', () => (record.status = res.statusCode));
-  res.once('close', () => (record.status ??= res.statusCode));
+  let finished = false;
+  res.once('finish', () => {
+    finished = true;
+    record.status = res.statusCode;
+  });
+  res.once('close', () => {
+    record.status ??= res.statusCode;
+    // HTTP/2 compat responses emit 'finish' when the stream closes even if end() never ran.
+    record.completed = finished && res.writableEnded;
+  });
 
   await verifySigV4({ method: req.method ?? 'GET', url, headers: req.headers, body: raw }, ctx.verify);
   if (!route || req.method !== 'POST' || !operation) throw new AwsError('UnknownOperationException', 'Unknown operation.');
@@ -184,7 +204,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   const latencyMs = () => Math.max(1, Date.now() - started);
 
   if (operation === 'converse-stream') {
-    return streamAnswer(res, requestId, answerEvents(answer, usage, latencyMs), fault, ctx.streamEventDelayMs);
+    return streamAnswer(res, record, requestId, answerEvents(answer, usage, latencyMs), fault, ctx.streamEventDelayMs);
   }
   const json = JSON.stringify({
     output: { message: { role: 'assistant', content: answer.content } },

@@ -131,6 +131,7 @@ describe.each<Transport>(['http2', 'http1'])('mid-stream faults over %s', (trans
     bedrock.destroy();
     expect(seen).toEqual(['messageStart', 'contentBlockDelta']);
     expect(err).toBeInstanceOf(Error);
+    expect(sim.requests.at(-1)).toMatchObject({ status: 200, completed: false, streamEvents: 2 });
   });
 
   it('stream-only faults wait for a ConverseStream request', async () => {

@@ -1,7 +1,7 @@
 // The real SDK against the simulator over both transports, and SigV4 refusals as AWS words them.
 import { ConverseCommand, ConverseStreamCommand, ResourceNotFoundException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BedrockSimulator } from '../../../src/simulators/bedrock/index.js';
 import { client, CREDENTIALS, SONNET, startSim, user, type Transport } from './helpers.js';
 
@@ -236,10 +236,16 @@ describe('connections', () => {
     // so only `signal.aborted` tells a short stream from a complete one.
     if (outcome === 'throws') expect(err).toBeInstanceOf(Error);
     else expect(err).toBeUndefined();
+    // The simulator notices and stops generating: a gateway test can assert its upstream abort.
+    const aborted = sim.requests.at(-1)!;
+    await vi.waitFor(() => expect(aborted.completed).toBe(false));
+    await new Promise((r) => setTimeout(r, 250));
+    expect(aborted.streamEvents).toBeLessThanOrEqual(2);
     // The simulator keeps serving the same client afterwards.
     const next = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Still there?')] }));
     bedrock.destroy();
     expect(next.$metadata.httpStatusCode).toBe(200);
+    await vi.waitFor(() => expect(sim.requests.at(-1)!.completed).toBe(true));
   });
 
   it('keeps only the latest maxRecordedRequests', async () => {
