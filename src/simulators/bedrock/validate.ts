@@ -193,6 +193,13 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     previousToolUseIds = role === 'assistant' ? toolUseIds : [];
   });
 
+  // Claude continues a final assistant message (prefill), but refuses one ending in whitespace.
+  const last = messages[messages.length - 1] as JsonObject;
+  const lastBlock = last['role'] === 'assistant' ? (last['content'] as JsonObject[]).at(-1) : undefined;
+  if (typeof lastBlock?.['text'] === 'string' && /\s$/.test(lastBlock['text'])) {
+    throw validation('The model returned the following errors: messages: final assistant content cannot end with trailing whitespace');
+  }
+
   if (system !== undefined && system !== null) {
     if (!Array.isArray(system)) throw validation('Malformed input request: system must be a list, please reformat your input and try again.');
     system.forEach((block: unknown, s) => {

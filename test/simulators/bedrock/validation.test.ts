@@ -84,6 +84,11 @@ const cases: Array<[string, Input, string]> = [
     { toolConfig, messages: [user('Hi'), { role: 'assistant', content: [toolUse('tooluse_1')] }, { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [], status: 'error' } }] }] },
     'The content field at messages.2.content.0.toolResult cannot be empty when status value is error.',
   ],
+  [
+    'a final assistant prefill ending in whitespace',
+    { messages: [user('Hi'), assistant('Sure, ')] },
+    'The model returned the following errors: messages: final assistant content cannot end with trailing whitespace',
+  ],
   ['maxTokens of 0', { messages: [user('Hi')], inferenceConfig: { maxTokens: 0 } }, "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
   ['temperature 1.5 (fine for OpenAI)', { messages: [user('Hi')], inferenceConfig: { temperature: 1.5 } }, "1 validation error detected: Value '1.5' at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have value less than or equal to 1"],
   ['negative topP', { messages: [user('Hi')], inferenceConfig: { topP: -0.1 } }, "1 validation error detected: Value '-0.1' at 'inferenceConfig.topP' failed to satisfy constraint: Member must have value greater than or equal to 0"],
@@ -158,5 +163,12 @@ describe('Converse validation', () => {
     );
     bedrock.destroy();
     expect(res.stopReason).toBe('end_turn');
+  });
+
+  it('accepts a final assistant prefill and answers from the last user message', async () => {
+    const bedrock = client(sim, 'http2');
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello there'), assistant('Sure,')] }));
+    bedrock.destroy();
+    expect(res.output?.message?.content?.[0]?.text).toContain('You said: "Hello there"');
   });
 });
