@@ -137,6 +137,9 @@ export async function verifySigV4(request: SignedRequest, options: VerifyOptions
 
   // Rebuild the request from exactly the headers the client says it signed.
   const signedNames = signedHeaderList!.split(';');
+  if (!signedNames.includes('host') && !signedNames.includes(':authority')) {
+    throw new AwsError('InvalidSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
   const headers: Record<string, string> = {};
   for (const name of signedNames) {
     const value = single(request.headers[name]) ?? (name === 'host' ? single(request.headers[':authority']) : undefined);

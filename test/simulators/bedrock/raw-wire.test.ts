@@ -203,6 +203,17 @@ describe('raw SigV4 checks', () => {
     expect(res.headers['x-amzn-errortype']).toMatch(/^InvalidSignatureException:/);
   });
 
+  it('refuses a signature that does not cover the host', async () => {
+    const signer = new SignatureV4({ service: 'bedrock', region: REGION, credentials: CREDENTIALS, sha256: Sha256 });
+    const request = await signer.sign(
+      { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json' }, body },
+      { unsignableHeaders: new Set(['host']) },
+    );
+    const res = await send({ path, headers: request.headers as Record<string, string>, body });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(Buffer.concat(res.chunks).toString()).message).toBe("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  });
+
   it('refuses a signature from the future', async () => {
     const headers = await signed({ path, body, date: new Date(Date.now() + 6 * 60 * 1000) });
     const res = await send({ path, headers, body });
