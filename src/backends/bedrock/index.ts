@@ -5,7 +5,7 @@ import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult } from 
 import { createBedrockClient } from './client.js';
 import { bedrockConfigSchema, type BedrockConfig } from './config.js';
 import { mapBedrockError } from './error.js';
-import { resolveModelId, toConverseInput } from './request.js';
+import { resolveModel, toConverseInput } from './request.js';
 import { fromConverseResponse } from './response.js';
 import { translateStream } from './stream.js';
 
@@ -23,8 +23,9 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
   const modelNames = Object.keys(config.models);
 
   async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
-    const modelId = resolveModelId(config.models, call.model);
-    const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: config.promptCache });
+    const model = resolveModel(config, call.model);
+    const modelId = model.id;
+    const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: model.promptCache });
     const mapError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger });
     const mapStreamError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger, midStream: true });
     const headers: Record<string, string> = {};

@@ -13,6 +13,7 @@ import type {
 } from '@aws-sdk/client-bedrock-runtime';
 import { GatewayError, invalidRequest } from '../../errors.js';
 import type { ChatBody } from '../types.js';
+import type { BedrockConfig } from './config.js';
 import { isRecord, TOOL_NAME, translateMessages, type TranslatedMessages } from './messages.js';
 
 /** The part of a Converse input the gateway fills; assignable to both ConverseCommandInput and
@@ -34,13 +35,21 @@ type JsonDocument = NonNullable<ToolInputSchema.JsonMember['json']>;
 
 const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
 
-/** Client model name → Bedrock model id; an unknown name is the client's 404. */
-export function resolveModelId(models: Record<string, string>, model: string): string {
-  const id = Object.hasOwn(models, model) ? models[model] : undefined;
-  if (id === undefined) {
+export interface ResolvedModel {
+  /** The Bedrock model id or inference profile. */
+  id: string;
+  promptCache: boolean;
+}
+
+/** Client model name → Bedrock model and its prompt-cache setting; an unknown name is the
+ * client's 404. */
+export function resolveModel(config: Pick<BedrockConfig, 'models' | 'promptCache'>, model: string): ResolvedModel {
+  const entry = Object.hasOwn(config.models, model) ? config.models[model] : undefined;
+  if (entry === undefined) {
     throw new GatewayError({ status: 404, message: `The model \`${model}\` does not exist or you do not have access to it.`, param: 'model', code: 'model_not_found' });
   }
-  return id;
+  if (typeof entry === 'string') return { id: entry, promptCache: config.promptCache };
+  return { id: entry.id, promptCache: entry.promptCache ?? config.promptCache };
 }
 
 export function toConverseInput(options: ConverseRequestOptions): ConverseInput {

@@ -59,6 +59,20 @@ describe('bedrock backend', () => {
     expect(input.messages?.[1]?.content).toEqual([{ text: 'b' }, { cachePoint: { type: 'default' } }]);
   });
 
+  it('a model with promptCache off gets no cache points', async () => {
+    const send = vi.spyOn(BedrockRuntimeClient.prototype, 'send').mockImplementation(async () => ({ $metadata: {}, output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason: 'end_turn' }));
+    const b = bedrockBackend.create({
+      name: 'b',
+      logger,
+      config: bedrockBackend.configSchema.parse({ type: 'bedrock', region: 'us-east-1', models: { llama: { id: 'meta.llama3-70b-instruct-v1:0', promptCache: false } } }),
+    });
+    const body = { model: 'llama', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] };
+    await b.chat(call({ body, model: 'llama', historyLength: 3 }), ctx());
+    const input = (send.mock.calls[0]?.[0] as ConverseCommand).input;
+    expect(input.modelId).toBe('meta.llama3-70b-instruct-v1:0');
+    expect(JSON.stringify(input)).not.toContain('cachePoint');
+  });
+
   it('unknown model → 404 model_not_found before any upstream call', async () => {
     const send = vi.spyOn(BedrockRuntimeClient.prototype, 'send');
     await expect(backend().chat(call({ model: 'gpt-4o' }), ctx())).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
