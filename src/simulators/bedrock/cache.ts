@@ -3,7 +3,9 @@
 // read, the rest up to the cachePoint is a cache write, and only what follows is plain input.
 // https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html
 // Simplification: any block or message boundary inside a written prefix counts as cached (the real
-// service keys entries at cache points and looks back ~20 blocks); there is no minimum prefix size.
+// service keys entries at cache points and looks back ~20 blocks). The per-model minimum prefix
+// (1,024 tokens for Claude Sonnet) is `minTokens`, 0 by default so tests stay small; below it the
+// request succeeds and nothing is cached, as on Bedrock.
 import { createHash } from 'node:crypto';
 import { validation } from './errors.js';
 import type { PromptLayout } from './tokens.js';
@@ -22,7 +24,7 @@ export class PromptCache {
   /** Chained prefix hash → expiry time (ms). */
   private readonly entries = new Map<string, number>();
 
-  constructor(private readonly options: { ttlMs: number; now?: () => number }) {}
+  constructor(private readonly options: { ttlMs: number; minTokens?: number; now?: () => number }) {}
 
   private now(): number {
     return (this.options.now ?? Date.now)();
@@ -61,6 +63,9 @@ export class PromptCache {
       }
     }
     const prefixTokens = tokens;
+    if (prefixTokens < (this.options.minTokens ?? 0)) {
+      return { inputTokens: layout.totalTokens, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 };
+    }
     const read = hit >= 0 ? cumulative[hit]! : 0;
     // A read refreshes the entry's TTL, and a write makes the whole prefix readable.
     for (const h of hashes) this.entries.set(h, now + this.options.ttlMs);

@@ -40,7 +40,9 @@ export type Fault =
   /** 200, then the connection (HTTP/1.1) or stream (HTTP/2) is cut after `afterEvents` frames. ConverseStream only. */
   | (FaultBase & { type: 'cut'; afterEvents?: number })
   /** Wait before answering normally. */
-  | (FaultBase & { type: 'delayMs'; ms: number });
+  | (FaultBase & { type: 'delayMs'; ms: number })
+  /** Answer normally but wait between event frames. ConverseStream only. */
+  | (FaultBase & { type: 'slowStream'; eventDelayMs: number });
 
 const errorFaults: Record<ErrorFaultType, { name: AwsErrorName; message: string }> = {
   throttling: { name: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' },
@@ -64,7 +66,7 @@ export const streamExceptionMessages: Record<StreamExceptionType, string> = {
 export const faultError = (fault: Fault & { type: ErrorFaultType }) =>
   new AwsError(errorFaults[fault.type].name, fault.message ?? errorFaults[fault.type].message);
 
-const streamOnly = new Set<Fault['type']>(['midStreamException', 'cut']);
+const streamOnly = new Set<Fault['type']>(['midStreamException', 'cut', 'slowStream']);
 
 export class FaultQueue {
   private readonly queue: Array<{ fault: Fault; left: number }> = [];
@@ -73,6 +75,7 @@ export class FaultQueue {
     const times = fault.times ?? 1;
     if (!Number.isInteger(times) || times < 1) throw new TypeError(`fault.times must be a positive integer, got ${String(fault.times)}`);
     if (fault.type === 'delayMs' && !(fault.ms >= 0)) throw new TypeError('A delayMs fault needs `ms` ≥ 0.');
+    if (fault.type === 'slowStream' && !(fault.eventDelayMs >= 0)) throw new TypeError('A slowStream fault needs `eventDelayMs` ≥ 0.');
     this.queue.push({ fault, left: times });
   }
 

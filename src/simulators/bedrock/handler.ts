@@ -41,6 +41,8 @@ export interface HandlerContext {
   cache: PromptCache;
   faults: FaultQueue;
   requests: RecordedRequest[];
+  /** Pause between event frames, so streams take time like a model generating. */
+  streamEventDelayMs: number;
 }
 
 async function readBody(req: SimRequest): Promise<Buffer> {
@@ -93,7 +95,7 @@ function cut(res: SimResponse): void {
   else res.socket?.destroy();
 }
 
-async function streamAnswer(res: SimResponse, requestId: string, events: Iterable<StreamEvent>, fault: Fault | undefined): Promise<void> {
+async function streamAnswer(res: SimResponse, requestId: string, events: Iterable<StreamEvent>, fault: Fault | undefined, eventDelayMs: number): Promise<void> {
   writeHead(res, 200, {
     'content-type': 'application/vnd.amazon.eventstream',
     'x-amzn-requestid': requestId,
@@ -101,8 +103,10 @@ async function streamAnswer(res: SimResponse, requestId: string, events: Iterabl
   });
   const stopAfter = fault?.type === 'midStreamException' || fault?.type === 'cut' ? (fault.afterEvents ?? 1) : Number.POSITIVE_INFINITY;
   let seq = 0;
+  const delay = fault?.type === 'slowStream' ? fault.eventDelayMs : eventDelayMs;
   for (const event of events) {
     if (seq >= stopAfter) break;
+    if (seq > 0 && delay > 0) await sleep(delay);
     if (!(await writeFrame(res, encodeEvent(event, seq)))) return;
     seq += 1;
   }
@@ -158,7 +162,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
 
   const fault = ctx.faults.take(operation, modelId);
   if (fault?.type === 'delayMs') await sleep(fault.ms);
-  else if (fault && fault.type !== 'midStreamException' && fault.type !== 'cut') throw faultError(fault);
+  else if (fault && fault.type !== 'midStreamException' && fault.type !== 'cut' && fault.type !== 'slowStream') throw faultError(fault);
 
   const request = validateConverseRequest(body ?? {});
   const layout = layoutPrompt(request);
@@ -173,7 +177,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   const latencyMs = () => Math.max(1, Date.now() - started);
 
   if (operation === 'converse-stream') {
-    return streamAnswer(res, requestId, answerEvents(answer, usage, latencyMs), fault);
+    return streamAnswer(res, requestId, answerEvents(answer, usage, latencyMs), fault, ctx.streamEventDelayMs);
   }
   const json = JSON.stringify({
     output: { message: { role: 'assistant', content: answer.content } },

@@ -24,6 +24,10 @@ export interface BedrockSimulatorOptions {
   models?: string[];
   /** How long a written cache prefix stays readable (Bedrock's default TTL is 5 minutes). */
   cacheTtlMs?: number;
+  /** Smallest prefix (tokens) a cachePoint caches; Claude Sonnet's is 1,024. Default 0. */
+  cacheMinTokens?: number;
+  /** Pause between ConverseStream event frames (default 0), so streams take time like a model generating. */
+  streamEventDelayMs?: number;
 }
 
 export interface BedrockSimulator {
@@ -49,7 +53,13 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
   const cacheTtlMs = options.cacheTtlMs ?? 300_000;
   if (!(cacheTtlMs > 0)) throw new TypeError(`cacheTtlMs must be positive, got ${String(options.cacheTtlMs)}`);
 
-  const cache = new PromptCache({ ttlMs: cacheTtlMs });
+  const streamEventDelayMs = options.streamEventDelayMs ?? 0;
+  if (!(streamEventDelayMs >= 0)) throw new TypeError(`streamEventDelayMs must be ≥ 0, got ${String(options.streamEventDelayMs)}`);
+
+  const cacheMinTokens = options.cacheMinTokens ?? 0;
+  if (!(cacheMinTokens >= 0)) throw new TypeError(`cacheMinTokens must be ≥ 0, got ${String(options.cacheMinTokens)}`);
+
+  const cache = new PromptCache({ ttlMs: cacheTtlMs, minTokens: cacheMinTokens });
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   const server = await listenDual({
@@ -62,6 +72,7 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
       cache,
       faults,
       requests,
+      streamEventDelayMs,
     }),
   });
 

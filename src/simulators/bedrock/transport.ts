@@ -20,6 +20,9 @@ export interface DualServer {
 
 export async function listenDual(options: { port: number; host: string; onRequest: RequestListener }): Promise<DualServer> {
   const h1 = http.createServer({ keepAlive: true }, options.onRequest);
+  // Node closes idle keep-alive sockets after 5 s, and a client that reuses one just as it closes
+  // sees ECONNRESET; AWS front ends keep them far longer, so idle pauses in tests stay harmless.
+  h1.keepAliveTimeout = 60_000;
   const h2 = http2.createServer({}, options.onRequest);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();

@@ -139,9 +139,16 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
             }
             const parts = value['content'];
             if (!Array.isArray(parts)) throw constraintViolation(undefined, `${at}.toolResult.content`, 'Member must not be null');
+            // Observed on live Bedrock: blank text and even an empty list are accepted in a toolResult,
+            // except that an error result must say something.
+            if (parts.length === 0 && value['status'] === 'error') {
+              throw validation(`The content field at ${at}.toolResult cannot be empty when status value is error.`);
+            }
             parts.forEach((part: unknown, p) => {
               const kind = checkUnion(part, 'ToolResultContentBlock', `${at}.toolResult.content.${p}`, ['text', 'json', 'image', 'document', 'video']);
-              if (kind === 'text') checkText((part as JsonObject)['text'], `ToolResultContentBlock object at ${at}.toolResult.content.${p}`);
+              if (kind === 'json' && !isObject((part as JsonObject)['json'])) {
+                throw validation(`The format of the value at ${at}.toolResult.content.${p}.json is invalid. Provide a json object for the field and try again.`);
+              }
             });
             answeredIds.push(id);
           }

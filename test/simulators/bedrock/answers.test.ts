@@ -186,6 +186,21 @@ describe('prompt cache', () => {
     expect(cold.usage).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: 100 });
   });
 
+  it('caches nothing below cacheMinTokens, but still answers', async () => {
+    const strict = await startSim({ cacheMinTokens: 1024 });
+    const bedrock = client(strict, 'http1');
+    const first = await bedrock.send(new ConverseCommand({ modelId: SONNET, system, messages: turn(0) }));
+    const second = await bedrock.send(new ConverseCommand({ modelId: SONNET, system, messages: turn(0) }));
+    const big = [{ text: 'S'.repeat(4096) }, { cachePoint: { type: 'default' as const } }];
+    const bigFirst = await bedrock.send(new ConverseCommand({ modelId: SONNET, system: big, messages: turn(0) }));
+    const bigSecond = await bedrock.send(new ConverseCommand({ modelId: SONNET, system: big, messages: turn(0) }));
+    bedrock.destroy();
+    await strict.close();
+    for (const res of [first, second]) expect(res.usage).toMatchObject({ inputTokens: 123, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 });
+    expect(bigFirst.usage).toMatchObject({ inputTokens: 23, cacheReadInputTokens: 0, cacheWriteInputTokens: 1024 });
+    expect(bigSecond.usage).toMatchObject({ inputTokens: 23, cacheReadInputTokens: 1024, cacheWriteInputTokens: 0 });
+  });
+
   it('reports no cache fields without a cachePoint', async () => {
     const bedrock = client(sim, 'http1');
     const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, system: [{ text: 'S'.repeat(400) }], messages: turn(0) }));

@@ -74,6 +74,16 @@ const cases: Array<[string, Input, string]> = [
     { toolConfig, messages: [user('Hi'), { role: 'assistant', content: [toolUse('tooluse_1'), toolUse('tooluse_2')] }, { role: 'user', content: [toolResult('tooluse_1')] }] },
     'Expected toolResult blocks at messages.2.content for the following Ids: tooluse_2',
   ],
+  [
+    'a toolResult whose json is not an object',
+    { toolConfig, messages: [user('Hi'), { role: 'assistant', content: [toolUse('tooluse_1')] }, { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ json: [1, 2] }] } }] }] },
+    'The format of the value at messages.2.content.0.toolResult.content.0.json is invalid. Provide a json object for the field and try again.',
+  ],
+  [
+    'an empty error toolResult',
+    { toolConfig, messages: [user('Hi'), { role: 'assistant', content: [toolUse('tooluse_1')] }, { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [], status: 'error' } }] }] },
+    'The content field at messages.2.content.0.toolResult cannot be empty when status value is error.',
+  ],
   ['maxTokens of 0', { messages: [user('Hi')], inferenceConfig: { maxTokens: 0 } }, "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
   ['negative maxTokens', { messages: [user('Hi')], inferenceConfig: { maxTokens: -5 } }, "1 validation error detected: Value '-5' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
   [
@@ -114,4 +124,17 @@ describe('Converse validation', () => {
     expect(err).toMatchObject({ $metadata: { httpStatusCode: 400 } });
   });
 
+
+  it('accepts blank text and an empty list inside a successful toolResult, as live Bedrock does', async () => {
+    const bedrock = client(sim, 'http1');
+    const res = await bedrock.send(
+      new ConverseCommand({
+        modelId: SONNET,
+        toolConfig,
+        messages: [user('Hi'), { role: 'assistant', content: [toolUse('tooluse_1'), toolUse('tooluse_2')] }, { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ text: '  ' }] } }, { toolResult: { toolUseId: 'tooluse_2', content: [] } }] }],
+      }),
+    );
+    bedrock.destroy();
+    expect(res.stopReason).toBe('end_turn');
+  });
 });
