@@ -30,7 +30,8 @@ const makeBackend = (overrides: Record<string, unknown> = {}) =>
   });
 
 beforeAll(async () => {
-  sim = await startBedrockSimulator({ region: REGION, credentials: CREDENTIALS, models: [MODEL_ID] });
+  // Claude's minimum cacheable prefix: a cachePoint after less than this is ignored, as on Bedrock.
+  sim = await startBedrockSimulator({ region: REGION, credentials: CREDENTIALS, models: [MODEL_ID], cacheMinTokens: 1024 });
   backend = makeBackend();
 });
 afterAll(async () => {
@@ -158,7 +159,7 @@ describe('bedrock backend × simulator', () => {
   });
 
   it('prompt cache: reads grow across three turns as historyLength grows', async () => {
-    const system: ChatMessage = { role: 'system', content: `You are a careful assistant. ${'Follow the house rules. '.repeat(200)}` };
+    const system: ChatMessage = { role: 'system', content: `You are a careful assistant. ${'Follow the house rules. '.repeat(300)}` };
     const messages: ChatMessage[] = [system, { role: 'user', content: `First question about ${'topic '.repeat(50)}` }];
     const reads: number[] = [];
     const writes: number[] = [];
