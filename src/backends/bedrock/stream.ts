@@ -57,7 +57,9 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
         options.signal?.throwIfAborted();
         if (!started && (event.messageStart || event.contentBlockStart || event.contentBlockDelta || event.messageStop)) {
           started = true;
-          yield deltaChunk({ role: 'assistant', content: '' });
+          // No `content: ''` here: whether text follows is not known yet, and a tool-only answer
+          // assembled from the chunks must read `content: null` like its non-stream twin.
+          yield deltaChunk({ role: 'assistant' });
         }
         if (event.contentBlockStart?.start?.toolUse) {
           const { toolUseId, name } = event.contentBlockStart.start.toolUse;
