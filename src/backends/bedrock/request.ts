@@ -2,10 +2,8 @@
 // Message content lives in messages.ts; this file handles the top-level fields, tools and the
 // prompt-cache points. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
 import type {
-  ContentBlock,
   ConverseCommandInput,
   InferenceConfiguration,
-  SystemContentBlock,
   Tool,
   ToolChoice,
   ToolConfiguration,
@@ -33,7 +31,8 @@ export interface ConverseRequestOptions {
 
 type JsonDocument = NonNullable<ToolInputSchema.JsonMember['json']>;
 
-const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
+/** A fresh block each time: inputs are built per request and may be changed by whoever holds them. */
+const cachePoint = () => ({ cachePoint: { type: 'default' as const } });
 
 export interface ResolvedModel {
   /** The Bedrock model id or inference profile. */
@@ -62,7 +61,7 @@ export function toConverseInput(options: ConverseRequestOptions): ConverseInput 
 
   const cache = options.promptCache && options.historyLength !== undefined;
   if (translated.system.length > 0) {
-    input.system = cache ? [...translated.system, CACHE_POINT as SystemContentBlock] : translated.system;
+    input.system = cache ? [...translated.system, cachePoint()] : translated.system;
   }
   if (cache) addHistoryCachePoint(translated, options.historyLength ?? 0);
 
@@ -98,7 +97,7 @@ function addHistoryCachePoint(translated: TranslatedMessages, historyLength: num
   }
   if (!last) return;
   const content = translated.messages[last.message]?.content;
-  content?.splice(last.end, 0, CACHE_POINT as ContentBlock);
+  content?.splice(last.end, 0, cachePoint());
   // Spans after the insertion point in the same message shift by one; none of them is used again.
 }
 
