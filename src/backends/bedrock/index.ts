@@ -38,8 +38,8 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
         throw mapError(err);
       }
       if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
-      const { body, usage } = fromConverseResponse(output, { model: modelId });
-      return { type: 'json', status: 200, headers, model: modelId, body: body as unknown as Record<string, unknown>, usage };
+      const { body, usage, model: answered } = fromConverseResponse(output, { model: modelId });
+      return { type: 'json', status: 200, headers, model: answered, body: body as unknown as Record<string, unknown>, usage };
     }
 
     let output;
@@ -51,7 +51,17 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
     if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
     if (!output.stream) throw mapError(new Error('ConverseStream answered without a stream'));
     const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError: mapStreamError, signal: ctx.signal });
-    return { type: 'stream', status: 200, headers, model: modelId, chunks: translated.chunks, usage: translated.usage };
+    return {
+      type: 'stream',
+      status: 200,
+      headers,
+      // Read at the end of the stream (metering), when a prompt router has named its pick.
+      get model() {
+        return translated.model();
+      },
+      chunks: translated.chunks,
+      usage: translated.usage,
+    };
   }
 
   return {

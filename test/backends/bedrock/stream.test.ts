@@ -80,6 +80,14 @@ describe('ConverseStream → chat.completion.chunk', () => {
     expect(t.usage()).toEqual({ input: 12, output: 6, cacheRead: 40, cacheWrite: 10, reasoning: 0 });
   });
 
+  it("the answering model: the one called, or the prompt router's pick once metadata names it", async () => {
+    const routed = [...TEXT_ONLY.slice(0, 5), ev({ metadata: { usage: USAGE, metrics: { latencyMs: 1 }, trace: { promptRouter: { invokedModelId: 'picked-model' } } } })];
+    const t = translateStream(replay(routed), { model: MODEL, clientWantsStreamUsage: false, mapError });
+    expect(t.model()).toBe(MODEL);
+    await collect(t.chunks);
+    expect(t.model()).toBe('picked-model');
+  });
+
   it('no usage chunk unless asked, but usage is still recorded', async () => {
     const t = translateStream(replay(TEXT_ONLY), { model: MODEL, clientWantsStreamUsage: false, mapError });
     const chunks = await collect(t.chunks);
