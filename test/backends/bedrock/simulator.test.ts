@@ -1,5 +1,6 @@
 // The Bedrock backend end to end: the real SDK, SigV4, HTTP/1.1 keep-alive and event-stream
 // framing against the simulator.
+import { createServer, connect, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bedrockBackend } from '../../../src/backends/bedrock/index.js';
@@ -271,5 +272,31 @@ describe('bedrock backend × simulator', () => {
   it('asks for keep-alive HTTP/1.1 connections (not an HTTP/2 session per request)', async () => {
     for (let i = 0; i < 3; i++) await backend.chat(chatCall([{ role: 'user', content: `n${i}` }]), ctx());
     expect(sim.requests.map((r) => [r.httpVersion, r.headers['connection']])).toEqual(Array(3).fill(['1.1', 'keep-alive']));
+  });
+
+  it('sequential calls, streamed or not, reuse one TCP connection', async () => {
+    // A counting TCP relay in front of the simulator.
+    let connections = 0;
+    const upstream = new URL(sim.url);
+    const relay = createServer((socket) => {
+      connections++;
+      const out = connect(Number(upstream.port), upstream.hostname);
+      socket.pipe(out).pipe(socket);
+      const close = () => (socket.destroy(), out.destroy());
+      socket.on('error', close).on('close', close);
+      out.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = makeBackend({ endpoint: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const result = await relayed.chat(chatCall([{ role: 'user', content: `turn ${i}` }], { stream: i % 2 === 1 }), ctx());
+        if (result.type === 'stream') await drain(result);
+      }
+      expect(connections).toBe(1);
+    } finally {
+      await relayed.close?.();
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 });
