@@ -1,7 +1,7 @@
 // The stateful backend: AWS Bedrock Converse / ConverseStream.
 // Steps, one file each: request.ts (+ messages.ts) → client.ts → response.ts | stream.ts, error.ts.
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult } from '../types.js';
+import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult, StreamChunk } from '../types.js';
 import { createBedrockClient } from './client.js';
 import { bedrockConfigSchema, type BedrockConfig } from './config.js';
 import { mapBedrockError } from './error.js';
@@ -42,14 +42,27 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
       return { type: 'json', status: 200, headers, model: answered, body: body as unknown as Record<string, unknown>, usage };
     }
 
+    // A stream the consumer leaves early (breaks out, or it failed) must give its connection back:
+    // only an abort makes the SDK drop an unread response, so the stream call gets its own
+    // controller, which follows ctx.signal and also fires when the chunks end unfinished.
+    const upstream = new AbortController();
+    const follow = () => upstream.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) follow();
+    else ctx.signal.addEventListener('abort', follow, { once: true });
+    const release = (completed: boolean) => {
+      ctx.signal.removeEventListener('abort', follow);
+      if (!completed) upstream.abort();
+    };
+
     let output;
     try {
-      output = await client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal });
+      output = await client.send(new ConverseStreamCommand(input), { abortSignal: upstream.signal });
+      if (!output.stream) throw new Error('ConverseStream answered without a stream');
     } catch (err) {
+      release(false);
       throw mapError(err);
     }
     if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
-    if (!output.stream) throw mapError(new Error('ConverseStream answered without a stream'));
     const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError: mapStreamError, signal: ctx.signal });
     return {
       type: 'stream',
@@ -59,7 +72,7 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
       get model() {
         return translated.model();
       },
-      chunks: translated.chunks,
+      chunks: releasing(translated.chunks, release),
       usage: translated.usage,
     };
   }
@@ -74,4 +87,15 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
       client.destroy();
     },
   };
+}
+
+/** Yields `chunks`, then calls `release(completed)` however the iteration ends. */
+async function* releasing(chunks: AsyncGenerator<StreamChunk, void, undefined>, release: (completed: boolean) => void): AsyncGenerator<StreamChunk, void, undefined> {
+  let completed = false;
+  try {
+    yield* chunks;
+    completed = true;
+  } finally {
+    release(completed);
+  }
 }

@@ -1,8 +1,8 @@
 // The Bedrock backend end to end: the real SDK, SigV4, HTTP/1.1 keep-alive and event-stream
 // framing against the simulator.
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bedrockBackend } from '../../../src/backends/bedrock/index.js';
 import type { Backend, CallContext, ChatCall, ChatMessage, JsonResult, StreamResult } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -275,28 +275,59 @@ describe('bedrock backend × simulator', () => {
   });
 
   it('sequential calls, streamed or not, reuse one TCP connection', async () => {
-    // A counting TCP relay in front of the simulator.
-    let connections = 0;
-    const upstream = new URL(sim.url);
-    const relay = createServer((socket) => {
-      connections++;
-      const out = connect(Number(upstream.port), upstream.hostname);
-      socket.pipe(out).pipe(socket);
-      const close = () => (socket.destroy(), out.destroy());
-      socket.on('error', close).on('close', close);
-      out.on('error', close).on('close', close);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const relayed = makeBackend({ endpoint: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` });
+    const relay = await countingRelay(sim.url);
+    const relayed = makeBackend({ endpoint: relay.url });
     try {
       for (let i = 0; i < 4; i++) {
         const result = await relayed.chat(chatCall([{ role: 'user', content: `turn ${i}` }], { stream: i % 2 === 1 }), ctx());
         if (result.type === 'stream') await drain(result);
       }
-      expect(connections).toBe(1);
+      expect(relay.sockets).toHaveLength(1);
     } finally {
       await relayed.close?.();
-      await new Promise((resolve) => relay.close(resolve));
+      await relay.close();
+    }
+  });
+
+  it('a stream the consumer leaves early gives its connection up (no socket held until the idle timeout)', async () => {
+    const slow = await startBedrockSimulator({ region: REGION, credentials: CREDENTIALS, streamEventDelayMs: 50 });
+    const relay = await countingRelay(slow.url);
+    const relayed = makeBackend({ endpoint: relay.url });
+    try {
+      const result = (await relayed.chat(chatCall([{ role: 'user', content: 'a long question '.repeat(20) }], { stream: true }), ctx())) as StreamResult;
+      for await (const chunk of result.chunks) {
+        expect(chunk.value).toBeDefined();
+        break;
+      }
+      await vi.waitFor(() => expect(relay.sockets[0]?.destroyed).toBe(true), { timeout: 2_000 });
+    } finally {
+      await relayed.close?.();
+      await relay.close();
+      await slow.close();
     }
   });
 });
+
+/** A TCP relay in front of `target` that keeps the client-side sockets it accepted. */
+async function countingRelay(target: string): Promise<{ url: string; sockets: Socket[]; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    const out = connect(Number(upstream.port), upstream.hostname);
+    socket.pipe(out).pipe(socket);
+    const close = () => (socket.destroy(), out.destroy());
+    socket.on('error', close).on('close', close);
+    out.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
