@@ -108,6 +108,37 @@ describe('bedrock backend', () => {
     expect(result.usage()).toEqual({ input: 2, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });
 
+  it('stream: the upstream signal follows ctx.signal, and fires when the consumer leaves early', async () => {
+    const signals: AbortSignal[] = [];
+    vi.spyOn(BedrockRuntimeClient.prototype, 'send').mockImplementation(async (_command: unknown, options?: unknown) => {
+      signals.push((options as { abortSignal: AbortSignal }).abortSignal);
+      return {
+        $metadata: {},
+        stream: (async function* () {
+          yield { messageStart: { role: 'assistant' } };
+          yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'a' } } };
+          yield { messageStop: { stopReason: 'end_turn' } };
+        })(),
+      };
+    });
+    const b = backend();
+    const controller = new AbortController();
+    await b.chat(call({ stream: true }), ctx(controller.signal));
+    controller.abort();
+    expect(signals[0]?.aborted).toBe(true);
+
+    const left = (await b.chat(call({ stream: true }), ctx())) as StreamResult;
+    for await (const chunk of left.chunks) {
+      void chunk;
+      break;
+    }
+    expect(signals[1]?.aborted).toBe(true);
+
+    const finished = (await b.chat(call({ stream: true }), ctx())) as StreamResult;
+    for await (const chunk of finished.chunks) void chunk;
+    expect(signals[2]?.aborted).toBe(false);
+  });
+
   it('config: promptCache defaults on, credentials and endpoint are optional, unknown keys rejected', () => {
     const parsed = bedrockBackend.configSchema.parse({ type: 'bedrock', region: 'eu-west-1' });
     expect(parsed).toMatchObject({ promptCache: true, models: {} });
