@@ -193,6 +193,23 @@ describe('bedrock backend × simulator', () => {
     }
   });
 
+  const faultTable = [
+    ['accessDenied', 403, 'permission_error'],
+    ['modelTimeout', 408, 'timeout_error'],
+    ['modelError', 502, 'server_error'],
+    ['modelNotReady', 429, 'rate_limit_error'],
+    ['internal', 500, 'server_error'],
+    ['serviceUnavailable', 503, 'service_unavailable_error'],
+  ] as const;
+  for (const [fault, status, type] of faultTable) {
+    it(`${fault} from Bedrock → ${status} ${type}`, async () => {
+      sim.faults.push({ type: fault });
+      const err = await backend.chat(chatCall([{ role: 'user', content: 'hi' }]), ctx()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err).toMatchObject({ status, type });
+    });
+  }
+
   it('validation: context window → 400 context_length_exceeded', async () => {
     sim.faults.push({ type: 'validation' });
     const err = await backend.chat(chatCall([{ role: 'user', content: 'hi' }]), ctx()).catch((e: unknown) => e);
