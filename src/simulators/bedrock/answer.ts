@@ -2,11 +2,12 @@
 // assert text, stop reasons and token counts exactly.
 // Tool use follows Claude's habits: asked for a tool (by name, by "use the tool", or forced by
 // toolChoice any/tool) it answers with a toolUse block and stopReason tool_use; given a toolResult
-// it answers in text quoting the result.
+// it answers in text quoting the result. With extended thinking enabled, a reasoning block comes first.
 // https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html
+// https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
 import { createHash } from 'node:crypto';
 import { textTokens } from './tokens.js';
-import type { Answer, ContentBlock, ConverseRequest, JsonObject, Message, ToolSpec, ToolUseBlock } from './types.js';
+import type { Answer, ContentBlock, ConverseRequest, JsonObject, Message, ReasoningBlock, ToolSpec, ToolUseBlock } from './types.js';
 
 const SNIPPET_CHARS = 200;
 /** What Claude does when inferenceConfig.maxTokens is absent: stop at the model's own limit. */
@@ -59,7 +60,7 @@ function chooseTool(request: ConverseRequest, userText: string, answeringToolRes
 }
 
 function toolResultSummary(request: ConverseRequest, lastUser: Message): string {
-  const previous = request.messages[request.messages.length - 2];
+  const previous = request.messages[request.messages.lastIndexOf(lastUser) - 1];
   const parts = lastUser.content
     .filter((b) => b.toolResult !== undefined)
     .map((b) => {
@@ -91,7 +92,32 @@ function limitText(text: string, stopSequences: string[], maxTokens: number): { 
   return { text: limited, stopReason };
 }
 
+/** Anthropic's extended thinking, passed through `additionalModelRequestFields` (validate.ts checks it). */
+export const thinkingBudget = (request: ConverseRequest): number | undefined => {
+  const fields = request.additionalModelRequestFields as { thinking?: { type?: string; budget_tokens?: number } } | undefined;
+  return fields?.thinking?.type === 'enabled' ? fields.thinking.budget_tokens : undefined;
+};
+
+/** Deterministic thinking, with an opaque signature like the one a client must send back. */
+function reasoningFor(modelId: string, userText: string): ReasoningBlock {
+  const text = `The user wrote "${snippet(userText)}". A short, direct answer fits.`;
+  return { reasoningText: { text, signature: createHash('sha256').update(modelId).update(text).digest('base64') } };
+}
+
 export function generateAnswer(request: ConverseRequest, modelId: string): Answer {
+  const answer = generateVisibleAnswer(request, modelId);
+  if (thinkingBudget(request) === undefined) return answer;
+  // Thinking comes first and counts as output; the visible answer follows it.
+  const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')!;
+  const reasoningContent = reasoningFor(modelId, textOf(lastUser.content));
+  return {
+    ...answer,
+    content: [{ reasoningContent }, ...answer.content],
+    outputTokens: answer.outputTokens + textTokens(reasoningContent.reasoningText.text),
+  };
+}
+
+function generateVisibleAnswer(request: ConverseRequest, modelId: string): Answer {
   const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')!;
   const userText = textOf(lastUser.content);
   const answeringToolResult = lastUser.content.some((b) => b.toolResult !== undefined);

@@ -61,7 +61,14 @@ function jsonDeltas(json: string): string[] {
 export function* answerEvents(answer: Answer, usage: ConverseUsage, latencyMs: () => number): Generator<StreamEvent> {
   yield { type: 'messageStart', payload: { role: 'assistant' } };
   for (const [index, block] of answer.content.entries()) {
-    if ('toolUse' in block) {
+    if ('reasoningContent' in block) {
+      // Thinking streams as text deltas, then its signature in a delta of its own.
+      const { text, signature } = block.reasoningContent.reasoningText;
+      for (const part of textDeltas(text)) {
+        yield { type: 'contentBlockDelta', payload: { contentBlockIndex: index, delta: { reasoningContent: { text: part } } } };
+      }
+      yield { type: 'contentBlockDelta', payload: { contentBlockIndex: index, delta: { reasoningContent: { signature } } } };
+    } else if ('toolUse' in block) {
       const { toolUseId, name, input } = block.toolUse;
       yield { type: 'contentBlockStart', payload: { contentBlockIndex: index, start: { toolUse: { toolUseId, name } } } };
       for (const part of jsonDeltas(JSON.stringify(input))) {

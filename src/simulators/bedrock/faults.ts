@@ -63,7 +63,11 @@ export const streamExceptionMessages: Record<StreamExceptionType, string> = {
   modelStreamErrorException: 'The model encountered an error while streaming the response.',
 };
 
-export const faultError = (fault: Fault & { type: ErrorFaultType }) =>
+export type ErrorFault = Extract<Fault, { type: ErrorFaultType }>;
+
+export const isErrorFault = (fault: Fault): fault is ErrorFault => fault.type in errorFaults;
+
+export const faultError = (fault: ErrorFault) =>
   new AwsError(errorFaults[fault.type].name, fault.message ?? errorFaults[fault.type].message);
 
 const streamOnly = new Set<Fault['type']>(['midStreamException', 'cut', 'slowStream']);

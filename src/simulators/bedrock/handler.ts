@@ -9,10 +9,10 @@ import { generateAnswer } from './answer.js';
 import type { PromptCache } from './cache.js';
 import { AwsError } from './errors.js';
 import { answerEvents, encodeEvent, encodeException, type StreamEvent } from './eventstream.js';
-import { faultError, streamExceptionMessages, type Fault, type FaultQueue, type Operation } from './faults.js';
-import { verifySigV4, type SimCredentials } from './sigv4.js';
+import { faultError, isErrorFault, streamExceptionMessages, type Fault, type FaultQueue, type Operation } from './faults.js';
+import { verifySigV4, type VerifyOptions } from './sigv4.js';
 import { layoutPrompt } from './tokens.js';
-import type { SimRequest, SimResponse } from './transport.js';
+import { connectionIdOf, type SimRequest, type SimResponse } from './transport.js';
 import type { ConverseUsage } from './types.js';
 import { validateConverseRequest } from './validate.js';
 
@@ -27,17 +27,27 @@ export interface RecordedRequest {
   path: string;
   modelId: string | undefined;
   httpVersion: string;
+  /** Which TCP connection (1, 2, … per simulator) carried it: equal ids mean a reused connection. */
+  connection: number;
   headers: Record<string, string>;
   /** Parsed JSON body, or undefined when it was not JSON. */
   body: unknown;
   /** Status sent, once known. */
   status?: number;
+  /** Set when the exchange is over: false if the connection closed before the response was
+   * complete (client gone, or a `cut` fault), which is how a test sees a gateway abort upstream. */
+  completed?: boolean;
+  /** ConverseStream: event frames written so far (exception frames not counted). */
+  streamEvents?: number;
 }
 
 export interface HandlerContext {
-  region: string;
-  credentials: SimCredentials;
+  /** One object for the simulator's lifetime: the verifier caches its signer on it. */
+  verify: VerifyOptions;
+  /** Oldest entries of `requests` are dropped beyond this, so long benchmarks stay bounded. */
+  maxRecordedRequests: number;
   models: ReadonlySet<string> | undefined;
+  unknownModelError: 'ResourceNotFoundException' | 'ValidationException';
   cache: PromptCache;
   faults: FaultQueue;
   requests: RecordedRequest[];
@@ -81,12 +91,13 @@ function sendError(res: SimResponse, error: AwsError, requestId: string): void {
   res.end(body);
 }
 
-/** Write one frame and wait until it has left (or the peer is gone), so frames go out as produced. */
-async function writeFrame(res: SimResponse, frame: Uint8Array): Promise<boolean> {
-  if (res.destroyed || res.writableEnded) return false;
-  const flushed = (res as { write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean });
-  await new Promise<void>((resolve) => flushed.write(frame, () => resolve()));
-  return !res.destroyed;
+/** Write one frame and wait until it has left, so frames go out as produced. */
+async function writeFrame(res: SimResponse, frame: Uint8Array, peerGone: () => boolean): Promise<boolean> {
+  if (peerGone()) return false;
+  // The callback runs once the frame is handed to the socket (or with an error if the peer left).
+  const writable = res as { write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean };
+  await new Promise<void>((resolve) => writable.write(frame, () => resolve()));
+  return !peerGone();
 }
 
 function cut(res: SimResponse): void {
@@ -95,25 +106,32 @@ function cut(res: SimResponse): void {
   else res.socket?.destroy();
 }
 
-async function streamAnswer(res: SimResponse, requestId: string, events: Iterable<StreamEvent>, fault: Fault | undefined, eventDelayMs: number): Promise<void> {
+async function streamAnswer(res: SimResponse, record: RecordedRequest, requestId: string, events: Iterable<StreamEvent>, fault: Fault | undefined, eventDelayMs: number): Promise<void> {
   writeHead(res, 200, {
     'content-type': 'application/vnd.amazon.eventstream',
     'x-amzn-requestid': requestId,
     date: new Date().toUTCString(),
   });
+  // 'close' before our end() means the client left (HTTP/2 compat responses have no `destroyed`, and
+  // writes to a reset stream succeed silently), so stop generating.
+  let closed = false;
+  res.once('close', () => (closed = true));
+  const peerGone = () => closed;
+  record.streamEvents = 0;
   const stopAfter = fault?.type === 'midStreamException' || fault?.type === 'cut' ? (fault.afterEvents ?? 1) : Number.POSITIVE_INFINITY;
   let seq = 0;
   const delay = fault?.type === 'slowStream' ? fault.eventDelayMs : eventDelayMs;
   for (const event of events) {
     if (seq >= stopAfter) break;
     if (seq > 0 && delay > 0) await sleep(delay);
-    if (!(await writeFrame(res, encodeEvent(event, seq)))) return;
+    if (!(await writeFrame(res, encodeEvent(event, seq), peerGone))) return;
     seq += 1;
+    record.streamEvents = seq;
   }
   if (fault?.type === 'cut') return cut(res);
   if (fault?.type === 'midStreamException') {
     const exception = fault.exception ?? 'modelStreamErrorException';
-    await writeFrame(res, encodeException(exception, fault.message ?? streamExceptionMessages[exception]));
+    await writeFrame(res, encodeException(exception, fault.message ?? streamExceptionMessages[exception]), peerGone);
   }
   res.end();
 }
@@ -148,21 +166,30 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   } catch {
     body = undefined;
   }
-  const record: RecordedRequest = { operation, method: req.method ?? 'GET', path: url, modelId, httpVersion: req.httpVersion, headers: flatHeaders(req), body };
+  const record: RecordedRequest = { operation, method: req.method ?? 'GET', path: url, modelId, httpVersion: req.httpVersion, connection: connectionIdOf(req), headers: flatHeaders(req), body };
   ctx.requests.push(record);
-  res.once('finish', () => (record.status = res.statusCode));
-  res.once('close', () => (record.status ??= res.statusCode));
+  if (ctx.requests.length > ctx.maxRecordedRequests) ctx.requests.splice(0, ctx.requests.length - ctx.maxRecordedRequests);
+  let finished = false;
+  res.once('finish', () => {
+    finished = true;
+    record.status = res.statusCode;
+  });
+  res.once('close', () => {
+    record.status ??= res.statusCode;
+    // HTTP/2 compat responses emit 'finish' when the stream closes even if end() never ran.
+    record.completed = finished && res.writableEnded;
+  });
 
-  await verifySigV4({ method: req.method ?? 'GET', url, headers: req.headers, body: raw }, { region: ctx.region, service: 'bedrock', credentials: ctx.credentials });
+  await verifySigV4({ method: req.method ?? 'GET', url, headers: req.headers, body: raw }, ctx.verify);
   if (!route || req.method !== 'POST' || !operation) throw new AwsError('UnknownOperationException', 'Unknown operation.');
   if (modelId === undefined || (ctx.models && !ctx.models.has(modelId))) {
-    throw new AwsError('ResourceNotFoundException', 'The provided model identifier is invalid.');
+    throw new AwsError(ctx.unknownModelError, 'The provided model identifier is invalid.');
   }
   if (body === undefined && raw.length > 0) throw new AwsError('ValidationException', 'Malformed input request, please reformat your input and try again.');
 
   const fault = ctx.faults.take(operation, modelId);
+  if (fault && isErrorFault(fault)) throw faultError(fault);
   if (fault?.type === 'delayMs') await sleep(fault.ms);
-  else if (fault && fault.type !== 'midStreamException' && fault.type !== 'cut' && fault.type !== 'slowStream') throw faultError(fault);
 
   const request = validateConverseRequest(body ?? {});
   const layout = layoutPrompt(request);
@@ -177,7 +204,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
   const latencyMs = () => Math.max(1, Date.now() - started);
 
   if (operation === 'converse-stream') {
-    return streamAnswer(res, requestId, answerEvents(answer, usage, latencyMs), fault, ctx.streamEventDelayMs);
+    return streamAnswer(res, record, requestId, answerEvents(answer, usage, latencyMs), fault, ctx.streamEventDelayMs);
   }
   const json = JSON.stringify({
     output: { message: { role: 'assistant', content: answer.content } },

@@ -20,12 +20,17 @@ export interface BedrockSimulatorOptions {
   /** The region requests must be signed for. */
   region: string;
   credentials: SimCredentials;
-  /** Known model ids; any other id is a ResourceNotFoundException. Omitted: every id is known. */
+  /** Known model ids; any other id is refused (see `unknownModel`). Omitted: every id is known. */
   models?: string[];
+  /** How an unknown model id is refused: 404 ResourceNotFoundException (default), or 400
+   * ValidationException, which is what live Bedrock sends ("The provided model identifier is invalid."). */
+  unknownModel?: 'notFound' | 'validation';
   /** How long a written cache prefix stays readable (Bedrock's default TTL is 5 minutes). */
   cacheTtlMs?: number;
   /** Smallest prefix (tokens) a cachePoint caches; Claude Sonnet's is 1,024. Default 0. */
   cacheMinTokens?: number;
+  /** `requests` keeps the most recent this many (default 10,000), so benchmarks stay bounded. */
+  maxRecordedRequests?: number;
   /** Pause between ConverseStream event frames (default 0), so streams take time like a model generating. */
   streamEventDelayMs?: number;
 }
@@ -39,7 +44,7 @@ export interface BedrockSimulator {
     clear(): void;
     pending(): Fault[];
   };
-  /** Every request received, in order, including rejected ones. */
+  /** Requests received, in order, including rejected ones (the latest `maxRecordedRequests`). */
   requests: RecordedRequest[];
   /** Forget every cached prompt prefix. */
   resetCache(): void;
@@ -50,6 +55,9 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
   if (!options.credentials?.accessKeyId || !options.credentials?.secretAccessKey) {
     throw new TypeError('startBedrockSimulator needs `credentials: { accessKeyId, secretAccessKey }` to verify signatures.');
   }
+  if (options.unknownModel !== undefined && options.unknownModel !== 'notFound' && options.unknownModel !== 'validation') {
+    throw new TypeError(`unknownModel must be 'notFound' or 'validation', got ${String(options.unknownModel)}`);
+  }
   const cacheTtlMs = options.cacheTtlMs ?? 300_000;
   if (!(cacheTtlMs > 0)) throw new TypeError(`cacheTtlMs must be positive, got ${String(options.cacheTtlMs)}`);
 
@@ -59,6 +67,11 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
   const cacheMinTokens = options.cacheMinTokens ?? 0;
   if (!(cacheMinTokens >= 0)) throw new TypeError(`cacheMinTokens must be ≥ 0, got ${String(options.cacheMinTokens)}`);
 
+  const maxRecordedRequests = options.maxRecordedRequests ?? 10_000;
+  if (!Number.isInteger(maxRecordedRequests) || maxRecordedRequests < 0) {
+    throw new TypeError(`maxRecordedRequests must be a non-negative integer, got ${String(options.maxRecordedRequests)}`);
+  }
+
   const cache = new PromptCache({ ttlMs: cacheTtlMs, minTokens: cacheMinTokens });
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
@@ -66,9 +79,14 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions): P
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     onRequest: createHandler({
-      region: options.region,
-      credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey },
+      verify: {
+        region: options.region,
+        service: 'bedrock',
+        credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey },
+      },
+      maxRecordedRequests,
       models: options.models ? new Set(options.models) : undefined,
+      unknownModelError: options.unknownModel === 'validation' ? 'ValidationException' : 'ResourceNotFoundException',
       cache,
       faults,
       requests,

@@ -55,6 +55,24 @@ function safeEqualHex(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** Signers cache derived signing keys, so the token-less one is kept per configuration. */
+const signers = new WeakMap<VerifyOptions, SignatureV4>();
+
+function signerFor(options: VerifyOptions, sessionToken: string | undefined): SignatureV4 {
+  const cached = sessionToken === undefined ? signers.get(options) : undefined;
+  if (cached) return cached;
+  const signer = new SignatureV4({
+    service: options.service,
+    region: options.region,
+    credentials: { ...options.credentials, ...(sessionToken === undefined ? {} : { sessionToken }) },
+    sha256: Sha256,
+    uriEscapePath: true,
+    applyChecksum: false,
+  });
+  if (sessionToken === undefined) signers.set(options, signer);
+  return signer;
+}
+
 /** Throws an AwsError (403) worded like AWS when the request is not signed by the configured key. */
 export async function verifySigV4(request: SignedRequest, options: VerifyOptions): Promise<void> {
   const authorization = single(request.headers['authorization']);
@@ -138,14 +156,7 @@ export async function verifySigV4(request: SignedRequest, options: VerifyOptions
   }
   // Only a signed token may go to the signer: it adds the header and would sign it.
   const sessionToken = signedNames.includes('x-amz-security-token') ? headers['x-amz-security-token'] : undefined;
-  const signer = new SignatureV4({
-    service: options.service,
-    region: options.region,
-    credentials: { ...options.credentials, ...(sessionToken === undefined ? {} : { sessionToken }) },
-    sha256: Sha256,
-    uriEscapePath: true,
-    applyChecksum: false,
-  });
+  const signer = signerFor(options, sessionToken);
   const resigned = await signer.sign(
     { method: request.method, protocol: 'http:', hostname: headers['host'] ?? '', path, query, headers, body: request.body },
     { signingDate, signableHeaders: new Set(signedNames) },

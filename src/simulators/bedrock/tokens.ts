@@ -23,7 +23,7 @@ export function blockTokens(block: ContentBlock): number {
   return textTokens(JSON.stringify(block));
 }
 
-/** One piece of the prompt in model order (tools, system, messages). A cache prefix may end after any piece. */
+/** One block of the prompt in model order (tools, system, messages). A cache prefix may end after any block. */
 export interface PromptSegment {
   tokens: number;
   /** Stable text identifying the piece; chained hashes of these name cached prefixes. */
@@ -56,11 +56,20 @@ export function layoutPrompt(request: ConverseRequest): PromptLayout {
     else segments.push({ tokens: textTokens(block.text ?? JSON.stringify(block)), key: `system:${JSON.stringify(block)}` });
   }
   for (const message of request.messages) {
-    segments.push({ tokens: MESSAGE_OVERHEAD_TOKENS, key: `role:${message.role}` });
+    // The role overhead rides with the message's first block, so prefixes end only at block ends.
+    let overhead: PromptSegment | undefined = { tokens: MESSAGE_OVERHEAD_TOKENS, key: `role:${message.role}` };
     for (const block of message.content) {
-      if (block.cachePoint) markCachePoint();
-      else segments.push({ tokens: blockTokens(block), key: `block:${JSON.stringify(block)}` });
+      if (block.cachePoint) {
+        if (overhead) segments.push(overhead);
+        overhead = undefined;
+        markCachePoint();
+        continue;
+      }
+      const key = `block:${JSON.stringify(block)}`;
+      segments.push(overhead ? { tokens: overhead.tokens + blockTokens(block), key: `${overhead.key}|${key}` } : { tokens: blockTokens(block), key });
+      overhead = undefined;
     }
+    if (overhead) segments.push(overhead);
   }
   const totalTokens = segments.reduce((sum, s) => sum + s.tokens, 0);
   return { segments, cachePrefixLength, cachePoints, totalTokens };

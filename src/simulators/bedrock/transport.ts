@@ -12,6 +12,12 @@ export type SimResponse = http.ServerResponse | http2.Http2ServerResponse;
 export type RequestListener = (req: SimRequest, res: SimResponse) => void;
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const CONNECTION_ID = Symbol('bedrockSimulatorConnectionId');
+
+/** Sequence number of the TCP connection a request came on (1, 2, …), so tests can see reuse.
+ * HTTP/2 requests expose a proxy of the session socket, which forwards property reads to it. */
+export const connectionIdOf = (req: SimRequest): number =>
+  ((req.socket as unknown as Record<symbol, number | undefined>)[CONNECTION_ID]) ?? 0;
 
 export interface DualServer {
   url: string;
@@ -31,7 +37,11 @@ export async function listenDual(options: { port: number; host: string; onReques
     session.once('close', () => sessions.delete(session));
   });
 
-  const front = net.createServer((socket) => {
+  let connections = 0;
+  // noDelay: the front server accepts the sockets, so Nagle must be switched off here; with it on,
+  // the small event-stream frames wait on delayed ACKs (~40 ms per ConverseStream call).
+  const front = net.createServer({ noDelay: true }, (socket) => {
+    (socket as unknown as Record<symbol, number>)[CONNECTION_ID] = ++connections;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());

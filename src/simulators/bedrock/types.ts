@@ -72,8 +72,12 @@ export interface ConverseUsage {
 }
 
 /** What the answer generator produced, before it is written as JSON or as event-stream frames. */
+export interface ReasoningBlock {
+  reasoningText: { text: string; signature: string };
+}
+
 export interface Answer {
-  content: Array<{ text: string } | { toolUse: ToolUseBlock }>;
+  content: Array<{ text: string } | { toolUse: ToolUseBlock } | { reasoningContent: ReasoningBlock }>;
   stopReason: StopReason;
   outputTokens: number;
 }

@@ -42,6 +42,31 @@ function checkText(value: unknown, where: string): void {
   }
 }
 
+/** Anthropic's extended-thinking rules, reported the way Bedrock relays the model's refusal. */
+function checkThinking(body: JsonObject): void {
+  const fields = body['additionalModelRequestFields'];
+  const thinking = isObject(fields) ? fields['thinking'] : undefined;
+  if (!isObject(thinking) || thinking['type'] !== 'enabled') return;
+  const budget = thinking['budget_tokens'];
+  if (!Number.isInteger(budget) || (budget as number) < 1024) {
+    throw validation('The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+  }
+  const inference = isObject(body['inferenceConfig']) ? body['inferenceConfig'] : {};
+  const maxTokens = inference['maxTokens'];
+  if (typeof maxTokens === 'number' && maxTokens <= (budget as number)) {
+    throw validation('The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size');
+  }
+  const temperature = inference['temperature'];
+  if (temperature !== undefined && temperature !== null && temperature !== 1) {
+    throw validation('The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking');
+  }
+  const toolConfig = body['toolConfig'];
+  const choice = isObject(toolConfig) ? toolConfig['toolChoice'] : undefined;
+  if (isObject(choice) && ('any' in choice || 'tool' in choice)) {
+    throw validation('The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.');
+  }
+}
+
 /** Throws a ValidationException for the first rule the body breaks; returns it typed otherwise. */
 export function validateConverseRequest(body: unknown): ConverseRequest {
   if (!isObject(body)) throw validation('Malformed input request, please reformat your input and try again.');
@@ -168,6 +193,13 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     previousToolUseIds = role === 'assistant' ? toolUseIds : [];
   });
 
+  // Claude continues a final assistant message (prefill), but refuses one ending in whitespace.
+  const last = messages[messages.length - 1] as JsonObject;
+  const lastBlock = last['role'] === 'assistant' ? (last['content'] as JsonObject[]).at(-1) : undefined;
+  if (typeof lastBlock?.['text'] === 'string' && /\s$/.test(lastBlock['text'])) {
+    throw validation('The model returned the following errors: messages: final assistant content cannot end with trailing whitespace');
+  }
+
   if (system !== undefined && system !== null) {
     if (!Array.isArray(system)) throw validation('Malformed input request: system must be a list, please reformat your input and try again.');
     system.forEach((block: unknown, s) => {
@@ -183,11 +215,21 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     if (maxTokens !== undefined && maxTokens !== null && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) {
       throw constraintViolation(String(maxTokens), 'inferenceConfig.maxTokens', 'Member must have value greater than or equal to 1');
     }
+    // API-shape limits, for every model: an OpenAI temperature of 1.5 is a 400 here, not a clamp.
+    for (const field of ['temperature', 'topP'] as const) {
+      const value = inferenceConfig[field];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'number' || value < 0) {
+        throw constraintViolation(String(value), `inferenceConfig.${field}`, 'Member must have value greater than or equal to 0');
+      }
+      if (value > 1) throw constraintViolation(String(value), `inferenceConfig.${field}`, 'Member must have value less than or equal to 1');
+    }
     const stops = inferenceConfig['stopSequences'];
     if (stops !== undefined && stops !== null && (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string' || s === ''))) {
       throw validation('The stopSequences field in inferenceConfig must be a list of non-empty strings.');
     }
   }
 
+  checkThinking(body);
   return body as unknown as ConverseRequest;
 }

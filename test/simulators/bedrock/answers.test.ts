@@ -123,6 +123,38 @@ describe('tool use', () => {
   });
 });
 
+describe('extended thinking', () => {
+  const thinking = { thinking: { type: 'enabled', budget_tokens: 2048 } };
+  const reasoning = 'The user wrote "Hello there". A short, direct answer fits.';
+  const visible = `Simulated answer from ${SONNET}. You said: "Hello there". That is 11 characters in 1 message.`;
+
+  it('puts a signed reasoning block before the answer and bills it as output', async () => {
+    const bedrock = client(sim, 'http1');
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello there')], additionalModelRequestFields: thinking, inferenceConfig: { maxTokens: 4096 } }));
+    bedrock.destroy();
+    const content = res.output!.message!.content!;
+    expect(content).toHaveLength(2);
+    expect(content[0]!.reasoningContent?.reasoningText?.text).toBe(reasoning);
+    expect(content[0]!.reasoningContent?.reasoningText?.signature).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(content[1]).toEqual({ text: visible });
+    expect(res.usage?.outputTokens).toBe(Math.ceil(reasoning.length / 4) + Math.ceil(visible.length / 4));
+  });
+
+  it('streams reasoning deltas, then the signature, then the text block', async () => {
+    const bedrock = client(sim, 'http2');
+    const res = await bedrock.send(new ConverseStreamCommand({ modelId: SONNET, messages: [user('Hello there')], additionalModelRequestFields: thinking }));
+    const events: ConverseStreamOutput[] = [];
+    for await (const event of res.stream!) events.push(event);
+    bedrock.destroy();
+    const first = events.filter((e) => e.contentBlockDelta?.contentBlockIndex === 0).map((e) => e.contentBlockDelta!.delta!.reasoningContent!);
+    expect(first.slice(0, -1).map((d) => d.text).join('')).toBe(reasoning);
+    expect(first.at(-1)!.signature).toMatch(/=$/);
+    const second = events.filter((e) => e.contentBlockDelta?.contentBlockIndex === 1).map((e) => e.contentBlockDelta!.delta!.text);
+    expect(second.join('')).toBe(visible);
+    expect(events.filter((e) => e.contentBlockStop).map((e) => e.contentBlockStop!.contentBlockIndex)).toEqual([0, 1]);
+  });
+});
+
 describe('prompt cache', () => {
   beforeEach(() => sim.resetCache());
 
@@ -174,11 +206,12 @@ describe('prompt cache', () => {
   });
 
   it('forgets entries after the TTL', async () => {
-    const short = await startSim({ cacheTtlMs: 50 });
+    // Coarse on purpose (a loaded CI box is slow); cache.test.ts checks the TTL to the millisecond.
+    const short = await startSim({ cacheTtlMs: 1000 });
     const bedrock = client(short, 'http1');
     await bedrock.send(new ConverseCommand({ modelId: SONNET, system, messages: turn(0) }));
     const warm = await bedrock.send(new ConverseCommand({ modelId: SONNET, system, messages: turn(0) }));
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 1200));
     const cold = await bedrock.send(new ConverseCommand({ modelId: SONNET, system, messages: turn(0) }));
     bedrock.destroy();
     await short.close();

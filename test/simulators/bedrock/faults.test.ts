@@ -26,19 +26,19 @@ beforeEach(() => sim.faults.clear());
 const converse = () => new ConverseCommand({ modelId: SONNET, messages: [user('Hello there')] });
 const converseStream = () => new ConverseStreamCommand({ modelId: SONNET, messages: [user('Hello there')] });
 
-const errorFaults: Array<[ErrorFaultType, abstract new (...args: never[]) => Error, number]> = [
-  ['throttling', ThrottlingException, 429],
-  ['modelNotReady', ModelNotReadyException, 429],
-  ['validation', ValidationException, 400],
-  ['internal', InternalServerException, 500],
-  ['serviceUnavailable', ServiceUnavailableException, 503],
-  ['modelTimeout', ModelTimeoutException, 408],
-  ['modelError', ModelErrorException, 424],
-  ['accessDenied', AccessDeniedException, 403],
+const errorFaults: Array<[ErrorFaultType, string, number, abstract new (...args: never[]) => Error]> = [
+  ['throttling', 'ThrottlingException', 429, ThrottlingException],
+  ['modelNotReady', 'ModelNotReadyException', 429, ModelNotReadyException],
+  ['validation', 'ValidationException', 400, ValidationException],
+  ['internal', 'InternalServerException', 500, InternalServerException],
+  ['serviceUnavailable', 'ServiceUnavailableException', 503, ServiceUnavailableException],
+  ['modelTimeout', 'ModelTimeoutException', 408, ModelTimeoutException],
+  ['modelError', 'ModelErrorException', 424, ModelErrorException],
+  ['accessDenied', 'AccessDeniedException', 403, AccessDeniedException],
 ];
 
 describe('error faults', () => {
-  it.each(errorFaults)('%s → %s (%i) on Converse', async (type, ErrorClass, status) => {
+  it.each(errorFaults)('%s → %s (%i) on Converse', async (type, _name, status, ErrorClass) => {
     sim.faults.push({ type });
     const bedrock = client(sim, 'http1');
     const err = await bedrock.send(converse()).catch((e: unknown) => e);
@@ -49,7 +49,7 @@ describe('error faults', () => {
     expect(after.$metadata.httpStatusCode).toBe(200);
   });
 
-  it.each(errorFaults)('%s → %s (%i) on ConverseStream over HTTP/2', async (type, ErrorClass, status) => {
+  it.each(errorFaults)('%s → %s (%i) on ConverseStream over HTTP/2', async (type, _name, status, ErrorClass) => {
     sim.faults.push({ type, message: 'custom words' });
     const bedrock = client(sim, 'http2');
     const err = await bedrock.send(converseStream()).catch((e: unknown) => e);
@@ -94,16 +94,16 @@ describe('error faults', () => {
   });
 });
 
-const streamExceptions: Array<[StreamExceptionType, abstract new (...args: never[]) => Error]> = [
-  ['throttlingException', ThrottlingException],
-  ['modelStreamErrorException', ModelStreamErrorException],
-  ['internalServerException', InternalServerException],
-  ['serviceUnavailableException', ServiceUnavailableException],
-  ['validationException', ValidationException],
+const streamExceptions: Array<[StreamExceptionType, string, abstract new (...args: never[]) => Error]> = [
+  ['throttlingException', 'ThrottlingException', ThrottlingException],
+  ['modelStreamErrorException', 'ModelStreamErrorException', ModelStreamErrorException],
+  ['internalServerException', 'InternalServerException', InternalServerException],
+  ['serviceUnavailableException', 'ServiceUnavailableException', ServiceUnavailableException],
+  ['validationException', 'ValidationException', ValidationException],
 ];
 
 describe.each<Transport>(['http2', 'http1'])('mid-stream faults over %s', (transport) => {
-  it.each(streamExceptions)('%s is thrown while iterating, after the events before it', async (exception, ErrorClass) => {
+  it.each(streamExceptions)('%s is thrown as %s while iterating, after the events before it', async (exception, _name, ErrorClass) => {
     sim.faults.push({ type: 'midStreamException', afterEvents: 3, exception });
     const bedrock = client(sim, transport);
     const res = await bedrock.send(converseStream());
@@ -131,6 +131,7 @@ describe.each<Transport>(['http2', 'http1'])('mid-stream faults over %s', (trans
     bedrock.destroy();
     expect(seen).toEqual(['messageStart', 'contentBlockDelta']);
     expect(err).toBeInstanceOf(Error);
+    expect(sim.requests.at(-1)).toMatchObject({ status: 200, completed: false, streamEvents: 2 });
   });
 
   it('stream-only faults wait for a ConverseStream request', async () => {

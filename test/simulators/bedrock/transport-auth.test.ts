@@ -1,6 +1,7 @@
 // The real SDK against the simulator over both transports, and SigV4 refusals as AWS words them.
 import { ConverseCommand, ConverseStreamCommand, ResourceNotFoundException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeHttp2Handler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BedrockSimulator } from '../../../src/simulators/bedrock/index.js';
 import { client, CREDENTIALS, SONNET, startSim, user, type Transport } from './helpers.js';
 
@@ -97,6 +98,22 @@ describe('authentication', () => {
     expect(err).toMatchObject({ name: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than/), $metadata: { httpStatusCode: 403 } });
   });
 
+  it("sends a date header the SDK corrects its clock from, so a skewed client's retry succeeds", async () => {
+    const bedrock = client(sim, 'http1', { maxAttempts: 2, systemClockOffset: -10 * 60 * 1000 });
+    const before = sim.requests.length;
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] }));
+    bedrock.destroy();
+    expect(res.$metadata.attempts).toBe(2);
+    expect(sim.requests.slice(before).map((r) => r.status)).toEqual([403, 200]);
+  });
+
+  it('a wrong secret is not retried by the SDK', async () => {
+    const bedrock = client(sim, 'http1', { maxAttempts: 3, credentials: { ...CREDENTIALS, secretAccessKey: 'wrong-secret' } });
+    const err = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    expect(err).toMatchObject({ name: 'InvalidSignatureException', $metadata: { attempts: 1 } });
+  });
+
   it('accepts a request signed 4 minutes off', async () => {
     const bedrock = client(sim, 'http1', { systemClockOffset: 4 * 60 * 1000 });
     const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello')] }));
@@ -122,6 +139,15 @@ describe('models', () => {
     expect(err).toMatchObject({ message: 'The provided model identifier is invalid.', $metadata: { httpStatusCode: 404 } });
   });
 
+  it('can refuse an unknown model the way live Bedrock does: 400 ValidationException', async () => {
+    const live = await startSim({ unknownModel: 'validation' });
+    const bedrock = client(live, 'http1');
+    const err = await bedrock.send(new ConverseCommand({ modelId: 'claude-sonnet', messages: [user('Hi')] })).catch((e: unknown) => e);
+    bedrock.destroy();
+    await live.close();
+    expect(err).toMatchObject({ name: 'ValidationException', message: 'The provided model identifier is invalid.', $metadata: { httpStatusCode: 400 } });
+  });
+
   it('knows every model when no list is configured', async () => {
     const open = await startSim({ models: undefined });
     const bedrock = client(open, 'http1');
@@ -140,6 +166,51 @@ describe('connections', () => {
     );
     bedrock.destroy();
     expect(results.map((r) => r.output?.message?.content?.[0]?.text?.includes(`You said: "Question ${results.indexOf(r)}"`))).toEqual(Array(20).fill(true));
+  });
+
+  it('multiplexes concurrent Converse calls on one HTTP/2 session, but isolates event streams', async () => {
+    const bedrock = client(sim, 'http2', { requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }) });
+    // Warm up: requests started before the first session is up would each open their own.
+    await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('warm up')] }));
+    const before = sim.requests.length - 1;
+    const texts = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user(`Call ${i}`)] }));
+        return res.output?.message?.content?.[0]?.text ?? '';
+      }),
+    );
+    texts.forEach((text, i) => expect(text).toContain(`You said: "Call ${i}"`));
+    const streamed = await Promise.all(
+      Array.from({ length: 3 }, async (_, i) => {
+        const res = await bedrock.send(new ConverseStreamCommand({ modelId: SONNET, messages: [user(`Stream ${i}`)] }));
+        let text = '';
+        for await (const event of res.stream!) text += event.contentBlockDelta?.delta?.text ?? '';
+        return text;
+      }),
+    );
+    bedrock.destroy();
+    streamed.forEach((text, i) => expect(text).toContain(`You said: "Stream ${i}"`));
+    const recorded = sim.requests.slice(before);
+    expect(recorded.map((r) => `${r.httpVersion} ${r.status}`)).toEqual(Array(12).fill('2.0 200'));
+    const calls = recorded.filter((r) => r.operation === 'converse');
+    const streams = recorded.filter((r) => r.operation === 'converse-stream');
+    expect(new Set(calls.map((r) => r.connection)).size).toBe(1);
+    // NodeHttp2Handler always gives an event stream a session of its own.
+    expect(new Set(streams.map((r) => r.connection)).size).toBe(3);
+    expect(streams.map((r) => r.connection)).not.toContain(calls[0]!.connection);
+  });
+
+  it('sees HTTP/1.1 keep-alive reuse, and one connection per call with the SDK default HTTP/2 handler', async () => {
+    for (const transport of ['http1', 'http2'] as const) {
+      const bedrock = client(sim, transport);
+      for (let i = 0; i < 3; i++) await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hi')] }));
+      bedrock.destroy();
+    }
+    const [h1, h2] = [sim.requests.slice(-6, -3), sim.requests.slice(-3)];
+    expect(new Set(h1.map((r) => r.connection)).size).toBe(1);
+    // disableConcurrentStreams: true, as the SDK sets it, means a fresh session for every request.
+    expect(new Set(h2.map((r) => r.connection)).size).toBe(3);
+    expect(Math.min(...h2.map((r) => r.connection))).toBeGreaterThan(h1[0]!.connection);
   });
 
   it.each([
@@ -165,10 +236,25 @@ describe('connections', () => {
     // so only `signal.aborted` tells a short stream from a complete one.
     if (outcome === 'throws') expect(err).toBeInstanceOf(Error);
     else expect(err).toBeUndefined();
+    // The simulator notices and stops generating: a gateway test can assert its upstream abort.
+    const aborted = sim.requests.at(-1)!;
+    await vi.waitFor(() => expect(aborted.completed).toBe(false));
+    await new Promise((r) => setTimeout(r, 250));
+    expect(aborted.streamEvents).toBeLessThanOrEqual(2);
     // The simulator keeps serving the same client afterwards.
     const next = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Still there?')] }));
     bedrock.destroy();
     expect(next.$metadata.httpStatusCode).toBe(200);
+    await vi.waitFor(() => expect(sim.requests.at(-1)!.completed).toBe(true));
+  });
+
+  it('keeps only the latest maxRecordedRequests', async () => {
+    const own = await startSim({ maxRecordedRequests: 2 });
+    const bedrock = client(own, 'http1');
+    for (const text of ['one', 'two', 'three']) await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user(text)] }));
+    bedrock.destroy();
+    await own.close();
+    expect(own.requests.map((r) => (r.body as { messages: Array<{ content: Array<{ text: string }> }> }).messages[0]!.content[0]!.text)).toEqual(['two', 'three']);
   });
 
   it('closes with connections still open', async () => {

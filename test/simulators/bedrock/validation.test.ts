@@ -84,12 +84,39 @@ const cases: Array<[string, Input, string]> = [
     { toolConfig, messages: [user('Hi'), { role: 'assistant', content: [toolUse('tooluse_1')] }, { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [], status: 'error' } }] }] },
     'The content field at messages.2.content.0.toolResult cannot be empty when status value is error.',
   ],
+  [
+    'a final assistant prefill ending in whitespace',
+    { messages: [user('Hi'), assistant('Sure, ')] },
+    'The model returned the following errors: messages: final assistant content cannot end with trailing whitespace',
+  ],
   ['maxTokens of 0', { messages: [user('Hi')], inferenceConfig: { maxTokens: 0 } }, "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
+  ['temperature 1.5 (fine for OpenAI)', { messages: [user('Hi')], inferenceConfig: { temperature: 1.5 } }, "1 validation error detected: Value '1.5' at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have value less than or equal to 1"],
+  ['negative topP', { messages: [user('Hi')], inferenceConfig: { topP: -0.1 } }, "1 validation error detected: Value '-0.1' at 'inferenceConfig.topP' failed to satisfy constraint: Member must have value greater than or equal to 0"],
   ['negative maxTokens', { messages: [user('Hi')], inferenceConfig: { maxTokens: -5 } }, "1 validation error detected: Value '-5' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
   [
     'a toolChoice naming an undeclared tool',
     { messages: [user('Hi')], toolConfig: { ...toolConfig, toolChoice: { tool: { name: 'get_time' } } } },
     'The tool get_time named in toolConfig.toolChoice is not defined in toolConfig.tools.',
+  ],
+  [
+    'a thinking budget under 1024',
+    { messages: [user('Hi')], additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 512 } } },
+    'The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024',
+  ],
+  [
+    'maxTokens not above the thinking budget',
+    { messages: [user('Hi')], inferenceConfig: { maxTokens: 2048 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } } },
+    'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size',
+  ],
+  [
+    'a temperature other than 1 with thinking',
+    { messages: [user('Hi')], inferenceConfig: { temperature: 0.2 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } },
+    'The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking',
+  ],
+  [
+    'a forced tool with thinking',
+    { messages: [user('Hi')], toolConfig: { ...toolConfig, toolChoice: { any: {} } }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } },
+    'The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.',
   ],
   [
     'five cache points',
@@ -136,5 +163,12 @@ describe('Converse validation', () => {
     );
     bedrock.destroy();
     expect(res.stopReason).toBe('end_turn');
+  });
+
+  it('accepts a final assistant prefill and answers from the last user message', async () => {
+    const bedrock = client(sim, 'http2');
+    const res = await bedrock.send(new ConverseCommand({ modelId: SONNET, messages: [user('Hello there'), assistant('Sure,')] }));
+    bedrock.destroy();
+    expect(res.output?.message?.content?.[0]?.text).toContain('You said: "Hello there"');
   });
 });
