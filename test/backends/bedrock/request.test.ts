@@ -113,6 +113,21 @@ describe('messages → Converse', () => {
       ],
     },
     {
+      name: 'a final assistant prefill loses its trailing whitespace (Claude refuses it); earlier ones keep it',
+      messages: [
+        { role: 'user', content: 'list' },
+        { role: 'assistant', content: 'a \n' },
+        { role: 'user', content: 'more' },
+        { role: 'assistant', content: 'Sure: ' },
+      ],
+      messagesOut: [
+        { role: 'user', content: [{ text: 'list' }] },
+        { role: 'assistant', content: [{ text: 'a \n' }] },
+        { role: 'user', content: [{ text: 'more' }] },
+        { role: 'assistant', content: [{ text: 'Sure:' }] },
+      ],
+    },
+    {
       name: 'assistant refusal part counts as text',
       messages: [
         { role: 'user', content: 'x' },

@@ -159,6 +159,12 @@ describe('bedrock backend × simulator', () => {
     });
   });
 
+  it('an assistant prefill is continued, its trailing whitespace trimmed', async () => {
+    const result = (await backend.chat(chatCall([{ role: 'user', content: 'Say hi' }, { role: 'assistant', content: 'Hi there, ' }]), ctx())) as JsonResult;
+    expect(result.status).toBe(200);
+    expect(sim.requests[0]?.body).toMatchObject({ messages: [{ role: 'user' }, { role: 'assistant', content: [{ text: 'Hi there,' }] }] });
+  });
+
   it('prompt cache: reads grow across three turns as historyLength grows', async () => {
     const system: ChatMessage = { role: 'system', content: `You are a careful assistant. ${'Follow the house rules. '.repeat(300)}` };
     const messages: ChatMessage[] = [system, { role: 'user', content: `First question about ${'topic '.repeat(50)}` }];
