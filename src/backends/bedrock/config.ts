@@ -12,9 +12,13 @@ export const bedrockConfigSchema = z
       .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() })
       .strict()
       .optional(),
-    /** Client model name → Bedrock model id (or inference profile id). */
-    models: z.record(z.string(), z.string().min(1)).default({}),
-    /** Place a cachePoint after the stored history so later turns read it from the prompt cache. */
+    /** Client model name → Bedrock model id (or inference profile id), or `{ id, promptCache }` to
+     * override `promptCache` for one model (models without prompt caching refuse cachePoint blocks). */
+    models: z
+      .record(z.string(), z.union([z.string().min(1), z.object({ id: z.string().min(1), promptCache: z.boolean().optional() }).strict()]))
+      .default({}),
+    /** Place cachePoints after the system prompt and the stored history so later turns of a
+     * session read them from the prompt cache. */
     promptCache: z.boolean().default(true),
     /** Idle time (no bytes either way) after which a call fails, including a stalled stream. */
     timeoutMs: z.number().int().positive().default(600_000),

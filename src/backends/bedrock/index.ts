@@ -1,11 +1,11 @@
 // The stateful backend: AWS Bedrock Converse / ConverseStream.
 // Steps, one file each: request.ts (+ messages.ts) → client.ts → response.ts | stream.ts, error.ts.
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult } from '../types.js';
+import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult, StreamChunk } from '../types.js';
 import { createBedrockClient } from './client.js';
 import { bedrockConfigSchema, type BedrockConfig } from './config.js';
 import { mapBedrockError } from './error.js';
-import { resolveModelId, toConverseInput } from './request.js';
+import { resolveModel, toConverseInput } from './request.js';
 import { fromConverseResponse } from './response.js';
 import { translateStream } from './stream.js';
 
@@ -23,8 +23,9 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
   const modelNames = Object.keys(config.models);
 
   async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
-    const modelId = resolveModelId(config.models, call.model);
-    const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: config.promptCache });
+    const model = resolveModel(config, call.model);
+    const modelId = model.id;
+    const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: model.promptCache });
     const mapError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger });
     const mapStreamError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger, midStream: true });
     const headers: Record<string, string> = {};
@@ -37,20 +38,43 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
         throw mapError(err);
       }
       if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
-      const { body, usage } = fromConverseResponse(output, { model: modelId });
-      return { type: 'json', status: 200, headers, model: modelId, body: body as unknown as Record<string, unknown>, usage };
+      const { body, usage, model: answered } = fromConverseResponse(output, { model: modelId });
+      return { type: 'json', status: 200, headers, model: answered, body: body as unknown as Record<string, unknown>, usage };
     }
+
+    // A stream the consumer leaves early (breaks out, or it failed) must give its connection back:
+    // only an abort makes the SDK drop an unread response, so the stream call gets its own
+    // controller, which follows ctx.signal and also fires when the chunks end unfinished.
+    const upstream = new AbortController();
+    const follow = () => upstream.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) follow();
+    else ctx.signal.addEventListener('abort', follow, { once: true });
+    const release = (completed: boolean) => {
+      ctx.signal.removeEventListener('abort', follow);
+      if (!completed) upstream.abort();
+    };
 
     let output;
     try {
-      output = await client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal });
+      output = await client.send(new ConverseStreamCommand(input), { abortSignal: upstream.signal });
+      if (!output.stream) throw new Error('ConverseStream answered without a stream');
     } catch (err) {
+      release(false);
       throw mapError(err);
     }
     if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
-    if (!output.stream) throw mapError(new Error('ConverseStream answered without a stream'));
     const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError: mapStreamError, signal: ctx.signal });
-    return { type: 'stream', status: 200, headers, model: modelId, chunks: translated.chunks, usage: translated.usage };
+    return {
+      type: 'stream',
+      status: 200,
+      headers,
+      // Read at the end of the stream (metering), when a prompt router has named its pick.
+      get model() {
+        return translated.model();
+      },
+      chunks: releasing(translated.chunks, release),
+      usage: translated.usage,
+    };
   }
 
   return {
@@ -63,4 +87,15 @@ function createBedrockBackend(name: string, config: BedrockConfig): Backend {
       client.destroy();
     },
   };
+}
+
+/** Yields `chunks`, then calls `release(completed)` however the iteration ends. */
+async function* releasing(chunks: AsyncGenerator<StreamChunk, void, undefined>, release: (completed: boolean) => void): AsyncGenerator<StreamChunk, void, undefined> {
+  let completed = false;
+  try {
+    yield* chunks;
+    completed = true;
+  } finally {
+    release(completed);
+  }
 }

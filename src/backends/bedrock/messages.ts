@@ -67,11 +67,21 @@ export function translateMessages(input: ChatMessage[]): TranslatedMessages {
       out.spans.push({ original: i, message: out.messages.length - 1, end: blocks.length });
     }
   });
+  trimPrefill(out.messages);
   if (out.messages.length === 0) throw invalidRequest('`messages` must contain at least one user message.', 'messages');
   if (out.messages[0]?.role !== 'user') {
     throw invalidRequest('The first non-system message must be from the user (Bedrock requires it); found an assistant message.', 'messages');
   }
   return out;
+}
+
+/** Claude continues a final assistant message (a prefill) but refuses one that ends in
+ * whitespace; that whitespace carries no meaning, so it is trimmed rather than refused. */
+function trimPrefill(messages: Message[]): void {
+  const final = messages[messages.length - 1];
+  const content = final?.role === 'assistant' ? final.content : undefined;
+  const last = content?.[content.length - 1];
+  if (content && last?.text !== undefined) content[content.length - 1] = { text: last.text.trimEnd() };
 }
 
 /** Text of a string or text-part array, with blank text dropped. `refusal` parts count as text

@@ -2,10 +2,8 @@
 // Message content lives in messages.ts; this file handles the top-level fields, tools and the
 // prompt-cache points. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
 import type {
-  ContentBlock,
   ConverseCommandInput,
   InferenceConfiguration,
-  SystemContentBlock,
   Tool,
   ToolChoice,
   ToolConfiguration,
@@ -13,6 +11,7 @@ import type {
 } from '@aws-sdk/client-bedrock-runtime';
 import { GatewayError, invalidRequest } from '../../errors.js';
 import type { ChatBody } from '../types.js';
+import type { BedrockConfig } from './config.js';
 import { isRecord, TOOL_NAME, translateMessages, type TranslatedMessages } from './messages.js';
 
 /** The part of a Converse input the gateway fills; assignable to both ConverseCommandInput and
@@ -32,15 +31,24 @@ export interface ConverseRequestOptions {
 
 type JsonDocument = NonNullable<ToolInputSchema.JsonMember['json']>;
 
-const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
+/** A fresh block each time: inputs are built per request and may be changed by whoever holds them. */
+const cachePoint = () => ({ cachePoint: { type: 'default' as const } });
 
-/** Client model name → Bedrock model id; an unknown name is the client's 404. */
-export function resolveModelId(models: Record<string, string>, model: string): string {
-  const id = Object.hasOwn(models, model) ? models[model] : undefined;
-  if (id === undefined) {
+export interface ResolvedModel {
+  /** The Bedrock model id or inference profile. */
+  id: string;
+  promptCache: boolean;
+}
+
+/** Client model name → Bedrock model and its prompt-cache setting; an unknown name is the
+ * client's 404. */
+export function resolveModel(config: Pick<BedrockConfig, 'models' | 'promptCache'>, model: string): ResolvedModel {
+  const entry = Object.hasOwn(config.models, model) ? config.models[model] : undefined;
+  if (entry === undefined) {
     throw new GatewayError({ status: 404, message: `The model \`${model}\` does not exist or you do not have access to it.`, param: 'model', code: 'model_not_found' });
   }
-  return id;
+  if (typeof entry === 'string') return { id: entry, promptCache: config.promptCache };
+  return { id: entry.id, promptCache: entry.promptCache ?? config.promptCache };
 }
 
 export function toConverseInput(options: ConverseRequestOptions): ConverseInput {
@@ -53,7 +61,7 @@ export function toConverseInput(options: ConverseRequestOptions): ConverseInput 
 
   const cache = options.promptCache && options.historyLength !== undefined;
   if (translated.system.length > 0) {
-    input.system = cache ? [...translated.system, CACHE_POINT as SystemContentBlock] : translated.system;
+    input.system = cache ? [...translated.system, cachePoint()] : translated.system;
   }
   if (cache) addHistoryCachePoint(translated, options.historyLength ?? 0);
 
@@ -89,7 +97,7 @@ function addHistoryCachePoint(translated: TranslatedMessages, historyLength: num
   }
   if (!last) return;
   const content = translated.messages[last.message]?.content;
-  content?.splice(last.end, 0, CACHE_POINT as ContentBlock);
+  content?.splice(last.end, 0, cachePoint());
   // Spans after the insertion point in the same message shift by one; none of them is used again.
 }
 

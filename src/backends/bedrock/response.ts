@@ -54,6 +54,8 @@ export function toOpenAIUsage(usage: Usage): CompletionUsage {
 export interface TranslatedResponse {
   body: ChatCompletion;
   usage: Usage | undefined;
+  /** The model that answered: a prompt router names the model it picked, else the one called. */
+  model: string;
 }
 
 export function fromConverseResponse(response: ConverseResponse, options: { model: string }): TranslatedResponse {
@@ -72,6 +74,7 @@ export function fromConverseResponse(response: ConverseResponse, options: { mode
     // reasoningContent, citations and other blocks have no place in a chat.completion message.
   }
   const usage = toUsage(response.usage);
+  const model = response.trace?.promptRouter?.invokedModelId ?? options.model;
   const message: ChatCompletion.Choice['message'] = {
     role: 'assistant',
     content: texts.length > 0 ? texts.join('') : null,
@@ -82,9 +85,9 @@ export function fromConverseResponse(response: ConverseResponse, options: { mode
     id: completionId(),
     object: 'chat.completion',
     created: unixSeconds(),
-    model: options.model,
+    model,
     choices: [{ index: 0, message, finish_reason: finishReason(response.stopReason), logprobs: null }],
   };
   if (usage) body.usage = toOpenAIUsage(usage);
-  return { body, usage };
+  return { body, usage, model };
 }

@@ -21,6 +21,9 @@ export interface TranslatedStream {
   chunks: AsyncGenerator<StreamChunk, void, undefined>;
   /** Usage so far; final once `chunks` has ended, failed or been abandoned. */
   usage(): Usage | undefined;
+  /** The model that answered: the one called, or, once the metadata event names it, the model a
+   * prompt router picked (chunks already sent keep the name they were sent with). */
+  model(): string;
 }
 
 type Delta = ChatCompletionChunk.Choice['delta'];
@@ -37,6 +40,7 @@ const EXCEPTION_MEMBERS = [
 
 export function translateStream(events: AsyncIterable<ConverseStreamOutput>, options: TranslateStreamOptions): TranslatedStream {
   let usage: Usage | undefined;
+  let answered = options.model;
   const id = completionId();
   const created = unixSeconds();
   const { model } = options;
@@ -57,7 +61,9 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
         options.signal?.throwIfAborted();
         if (!started && (event.messageStart || event.contentBlockStart || event.contentBlockDelta || event.messageStop)) {
           started = true;
-          yield deltaChunk({ role: 'assistant', content: '' });
+          // No `content: ''` here: whether text follows is not known yet, and a tool-only answer
+          // assembled from the chunks must read `content: null` like its non-stream twin.
+          yield deltaChunk({ role: 'assistant' });
         }
         if (event.contentBlockStart?.start?.toolUse) {
           const { toolUseId, name } = event.contentBlockStart.start.toolUse;
@@ -83,6 +89,7 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
           yield chunk([{ index: 0, delta: {}, finish_reason: finishReason(event.messageStop.stopReason) }]);
         } else if (event.metadata) {
           usage = toUsage(event.metadata.usage);
+          answered = event.metadata.trace?.promptRouter?.invokedModelId ?? answered;
           if (usage && options.clientWantsStreamUsage) yield chunk([], { usage: toOpenAIUsage(usage) });
         } else {
           const member = EXCEPTION_MEMBERS.find((m) => event[m] !== undefined);
@@ -97,7 +104,7 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
     }
   }
 
-  return { chunks: run(), usage: () => usage };
+  return { chunks: run(), usage: () => usage, model: () => answered };
 }
 
 function exceptionEvent(member: string, payload: { message?: string | undefined } | undefined): Error {

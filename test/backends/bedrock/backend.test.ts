@@ -59,6 +59,20 @@ describe('bedrock backend', () => {
     expect(input.messages?.[1]?.content).toEqual([{ text: 'b' }, { cachePoint: { type: 'default' } }]);
   });
 
+  it('a model with promptCache off gets no cache points', async () => {
+    const send = vi.spyOn(BedrockRuntimeClient.prototype, 'send').mockImplementation(async () => ({ $metadata: {}, output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason: 'end_turn' }));
+    const b = bedrockBackend.create({
+      name: 'b',
+      logger,
+      config: bedrockBackend.configSchema.parse({ type: 'bedrock', region: 'us-east-1', models: { llama: { id: 'meta.llama3-70b-instruct-v1:0', promptCache: false } } }),
+    });
+    const body = { model: 'llama', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] };
+    await b.chat(call({ body, model: 'llama', historyLength: 3 }), ctx());
+    const input = (send.mock.calls[0]?.[0] as ConverseCommand).input;
+    expect(input.modelId).toBe('meta.llama3-70b-instruct-v1:0');
+    expect(JSON.stringify(input)).not.toContain('cachePoint');
+  });
+
   it('unknown model → 404 model_not_found before any upstream call', async () => {
     const send = vi.spyOn(BedrockRuntimeClient.prototype, 'send');
     await expect(backend().chat(call({ model: 'gpt-4o' }), ctx())).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
@@ -92,6 +106,37 @@ describe('bedrock backend', () => {
     const choices = chunks.map((c) => c?.choices as Array<{ finish_reason: unknown }>);
     expect(choices.map((c) => (c.length === 0 ? 'usage' : c[0]?.finish_reason))).toEqual([null, null, 'length', 'usage']);
     expect(result.usage()).toEqual({ input: 2, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+  });
+
+  it('stream: the upstream signal follows ctx.signal, and fires when the consumer leaves early', async () => {
+    const signals: AbortSignal[] = [];
+    vi.spyOn(BedrockRuntimeClient.prototype, 'send').mockImplementation(async (_command: unknown, options?: unknown) => {
+      signals.push((options as { abortSignal: AbortSignal }).abortSignal);
+      return {
+        $metadata: {},
+        stream: (async function* () {
+          yield { messageStart: { role: 'assistant' } };
+          yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'a' } } };
+          yield { messageStop: { stopReason: 'end_turn' } };
+        })(),
+      };
+    });
+    const b = backend();
+    const controller = new AbortController();
+    await b.chat(call({ stream: true }), ctx(controller.signal));
+    controller.abort();
+    expect(signals[0]?.aborted).toBe(true);
+
+    const left = (await b.chat(call({ stream: true }), ctx())) as StreamResult;
+    for await (const chunk of left.chunks) {
+      void chunk;
+      break;
+    }
+    expect(signals[1]?.aborted).toBe(true);
+
+    const finished = (await b.chat(call({ stream: true }), ctx())) as StreamResult;
+    for await (const chunk of finished.chunks) void chunk;
+    expect(signals[2]?.aborted).toBe(false);
   });
 
   it('config: promptCache defaults on, credentials and endpoint are optional, unknown keys rejected', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveModelId, toConverseInput, type ConverseRequestOptions } from '../../../src/backends/bedrock/request.js';
+import { resolveModel, toConverseInput, type ConverseRequestOptions } from '../../../src/backends/bedrock/request.js';
 import type { ChatBody, ChatMessage } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
 
@@ -110,6 +110,21 @@ describe('messages → Converse', () => {
         { role: 'user', content: [{ text: 'time?' }] },
         { role: 'assistant', content: [{ text: 'checking' }, { toolUse: { toolUseId: 'c1', name: 'now', input: {} } }] },
         { role: 'user', content: [{ toolResult: { toolUseId: 'c1', content: [] } }, { text: 'thanks' }] },
+      ],
+    },
+    {
+      name: 'a final assistant prefill loses its trailing whitespace (Claude refuses it); earlier ones keep it',
+      messages: [
+        { role: 'user', content: 'list' },
+        { role: 'assistant', content: 'a \n' },
+        { role: 'user', content: 'more' },
+        { role: 'assistant', content: 'Sure: ' },
+      ],
+      messagesOut: [
+        { role: 'user', content: [{ text: 'list' }] },
+        { role: 'assistant', content: [{ text: 'a \n' }] },
+        { role: 'user', content: [{ text: 'more' }] },
+        { role: 'assistant', content: [{ text: 'Sure:' }] },
       ],
     },
     {
@@ -385,11 +400,17 @@ describe('prompt cache points', () => {
   });
 });
 
-describe('resolveModelId', () => {
-  it('maps client names and refuses unknown ones with 404 model_not_found', () => {
-    const models = { haiku: MODEL };
-    expect(resolveModelId(models, 'haiku')).toBe(MODEL);
-    const err = rejection(() => resolveModelId(models, 'toString'));
+describe('resolveModel', () => {
+  it('maps client names and refuses unknown ones (own properties only) with 404 model_not_found', () => {
+    const config = { promptCache: true, models: { haiku: MODEL } };
+    expect(resolveModel(config, 'haiku')).toEqual({ id: MODEL, promptCache: true });
+    const err = rejection(() => resolveModel(config, 'toString'));
     expect([err.status, err.code, err.param]).toEqual([404, 'model_not_found', 'model']);
+  });
+
+  it('a model entry may override promptCache', () => {
+    const config = { promptCache: true, models: { llama: { id: 'meta.llama3-70b-instruct-v1:0', promptCache: false }, nova: { id: 'amazon.nova-lite-v1:0' } } };
+    expect(resolveModel(config, 'llama')).toEqual({ id: 'meta.llama3-70b-instruct-v1:0', promptCache: false });
+    expect(resolveModel({ ...config, promptCache: false }, 'nova')).toEqual({ id: 'amazon.nova-lite-v1:0', promptCache: false });
   });
 });

@@ -64,6 +64,14 @@ describe('ConverseResponse → chat.completion', () => {
     expect(body.usage).toBeUndefined();
   });
 
+  it('a prompt router names the model that answered', () => {
+    const routed = { ...response([{ text: 'x' }], 'end_turn'), trace: { promptRouter: { invokedModelId: 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0' } } };
+    const { body, model } = fromConverseResponse(routed, { model: 'arn:aws:bedrock:us-east-1:123456789012:default-prompt-router/anthropic.claude:1' });
+    expect(model).toBe('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0');
+    expect(body.model).toBe(model);
+    expect(fromConverseResponse(response([{ text: 'x' }], 'end_turn'), { model: MODEL }).model).toBe(MODEL);
+  });
+
   it('ids are unique', () => {
     const ids = new Set(Array.from({ length: 100 }, () => fromConverseResponse(response([{ text: 'x' }], 'end_turn'), { model: MODEL }).body.id));
     expect(ids.size).toBe(100);

@@ -1,7 +1,8 @@
 // The Bedrock backend end to end: the real SDK, SigV4, HTTP/1.1 keep-alive and event-stream
 // framing against the simulator.
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bedrockBackend } from '../../../src/backends/bedrock/index.js';
 import type { Backend, CallContext, ChatCall, ChatMessage, JsonResult, StreamResult } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -30,7 +31,8 @@ const makeBackend = (overrides: Record<string, unknown> = {}) =>
   });
 
 beforeAll(async () => {
-  sim = await startBedrockSimulator({ region: REGION, credentials: CREDENTIALS, models: [MODEL_ID] });
+  // Claude's minimum cacheable prefix: a cachePoint after less than this is ignored, as on Bedrock.
+  sim = await startBedrockSimulator({ region: REGION, credentials: CREDENTIALS, models: [MODEL_ID], cacheMinTokens: 1024 });
   backend = makeBackend();
 });
 afterAll(async () => {
@@ -84,7 +86,7 @@ describe('bedrock backend × simulator', () => {
     const result = (await backend.chat(chatCall(messages, { stream: true, clientWantsStreamUsage: true }), ctx())) as StreamResult;
     expect(result.type).toBe('stream');
     const chunks = await drain(result);
-    expect((chunks[0]?.choices as Choice[])[0]?.delta).toEqual({ role: 'assistant', content: '' });
+    expect((chunks[0]?.choices as Choice[])[0]?.delta).toEqual({ role: 'assistant' });
     const text = textOf(chunks);
     expect(text).toBe((json.body as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content);
     expect(choicesOf(chunks).filter((c) => c.finish_reason !== null).map((c) => c.finish_reason)).toEqual(['stop']);
@@ -157,8 +159,14 @@ describe('bedrock backend × simulator', () => {
     });
   });
 
+  it('an assistant prefill is continued, its trailing whitespace trimmed', async () => {
+    const result = (await backend.chat(chatCall([{ role: 'user', content: 'Say hi' }, { role: 'assistant', content: 'Hi there, ' }]), ctx())) as JsonResult;
+    expect(result.status).toBe(200);
+    expect(sim.requests[0]?.body).toMatchObject({ messages: [{ role: 'user' }, { role: 'assistant', content: [{ text: 'Hi there,' }] }] });
+  });
+
   it('prompt cache: reads grow across three turns as historyLength grows', async () => {
-    const system: ChatMessage = { role: 'system', content: `You are a careful assistant. ${'Follow the house rules. '.repeat(200)}` };
+    const system: ChatMessage = { role: 'system', content: `You are a careful assistant. ${'Follow the house rules. '.repeat(300)}` };
     const messages: ChatMessage[] = [system, { role: 'user', content: `First question about ${'topic '.repeat(50)}` }];
     const reads: number[] = [];
     const writes: number[] = [];
@@ -190,6 +198,23 @@ describe('bedrock backend × simulator', () => {
       expect(err).toMatchObject({ status: 429, type: 'rate_limit_error' });
     }
   });
+
+  const faultTable = [
+    ['accessDenied', 403, 'permission_error'],
+    ['modelTimeout', 408, 'timeout_error'],
+    ['modelError', 502, 'server_error'],
+    ['modelNotReady', 429, 'rate_limit_error'],
+    ['internal', 500, 'server_error'],
+    ['serviceUnavailable', 503, 'service_unavailable_error'],
+  ] as const;
+  for (const [fault, status, type] of faultTable) {
+    it(`${fault} from Bedrock → ${status} ${type}`, async () => {
+      sim.faults.push({ type: fault });
+      const err = await backend.chat(chatCall([{ role: 'user', content: 'hi' }]), ctx()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err).toMatchObject({ status, type });
+    });
+  }
 
   it('validation: context window → 400 context_length_exceeded', async () => {
     sim.faults.push({ type: 'validation' });
@@ -271,4 +296,61 @@ describe('bedrock backend × simulator', () => {
     for (let i = 0; i < 3; i++) await backend.chat(chatCall([{ role: 'user', content: `n${i}` }]), ctx());
     expect(sim.requests.map((r) => [r.httpVersion, r.headers['connection']])).toEqual(Array(3).fill(['1.1', 'keep-alive']));
   });
+
+  it('sequential calls, streamed or not, reuse one TCP connection', async () => {
+    const relay = await countingRelay(sim.url);
+    const relayed = makeBackend({ endpoint: relay.url });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const result = await relayed.chat(chatCall([{ role: 'user', content: `turn ${i}` }], { stream: i % 2 === 1 }), ctx());
+        if (result.type === 'stream') await drain(result);
+      }
+      expect(relay.sockets).toHaveLength(1);
+    } finally {
+      await relayed.close?.();
+      await relay.close();
+    }
+  });
+
+  it('a stream the consumer leaves early gives its connection up (no socket held until the idle timeout)', async () => {
+    const slow = await startBedrockSimulator({ region: REGION, credentials: CREDENTIALS, streamEventDelayMs: 50 });
+    const relay = await countingRelay(slow.url);
+    const relayed = makeBackend({ endpoint: relay.url });
+    try {
+      const result = (await relayed.chat(chatCall([{ role: 'user', content: 'a long question '.repeat(20) }], { stream: true }), ctx())) as StreamResult;
+      for await (const chunk of result.chunks) {
+        expect(chunk.value).toBeDefined();
+        break;
+      }
+      await vi.waitFor(() => expect(relay.sockets[0]?.destroyed).toBe(true), { timeout: 2_000 });
+    } finally {
+      await relayed.close?.();
+      await relay.close();
+      await slow.close();
+    }
+  });
 });
+
+/** A TCP relay in front of `target` that keeps the client-side sockets it accepted. */
+async function countingRelay(target: string): Promise<{ url: string; sockets: Socket[]; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    const out = connect(Number(upstream.port), upstream.hostname);
+    socket.pipe(out).pipe(socket);
+    const close = () => (socket.destroy(), out.destroy());
+    socket.on('error', close).on('close', close);
+    out.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -71,13 +71,21 @@ describe('ConverseStream → chat.completion.chunk', () => {
   it('text only, usage chunk when asked', async () => {
     const t = translateStream(replay(TEXT_ONLY), { model: MODEL, clientWantsStreamUsage: true, mapError });
     expect(await collect(t.chunks)).toEqual([
-      d({ role: 'assistant', content: '' }),
+      d({ role: 'assistant' }),
       d({ content: 'Hel' }),
       d({ content: 'lo' }),
       { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
       { choices: [], usage: { prompt_tokens: 62, completion_tokens: 6, total_tokens: 68, prompt_tokens_details: { cached_tokens: 40 } } },
     ]);
     expect(t.usage()).toEqual({ input: 12, output: 6, cacheRead: 40, cacheWrite: 10, reasoning: 0 });
+  });
+
+  it("the answering model: the one called, or the prompt router's pick once metadata names it", async () => {
+    const routed = [...TEXT_ONLY.slice(0, 5), ev({ metadata: { usage: USAGE, metrics: { latencyMs: 1 }, trace: { promptRouter: { invokedModelId: 'picked-model' } } } })];
+    const t = translateStream(replay(routed), { model: MODEL, clientWantsStreamUsage: false, mapError });
+    expect(t.model()).toBe(MODEL);
+    await collect(t.chunks);
+    expect(t.model()).toBe('picked-model');
   });
 
   it('no usage chunk unless asked, but usage is still recorded', async () => {
@@ -91,7 +99,7 @@ describe('ConverseStream → chat.completion.chunk', () => {
   it('two parallel tool calls: OpenAI indexes count tool calls, not content blocks', async () => {
     const t = translateStream(replay(TWO_TOOLS), { model: MODEL, clientWantsStreamUsage: false, mapError });
     expect(await collect(t.chunks)).toEqual([
-      d({ role: 'assistant', content: '' }),
+      d({ role: 'assistant' }),
       d({ content: 'Checking both.' }),
       d({ tool_calls: [{ index: 0, id: 'tooluse_A', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
       d({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
@@ -103,9 +111,17 @@ describe('ConverseStream → chat.completion.chunk', () => {
     expect(t.usage()).toEqual({ input: 30, output: 20, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });
 
+  it('a tool-only answer carries no content at all (assembled, it reads content: null like the non-stream answer)', async () => {
+    const toolOnly = [TWO_TOOLS[0]!, ...TWO_TOOLS.slice(3, 7), TWO_TOOLS[10]!];
+    const t = translateStream(replay(toolOnly), { model: MODEL, clientWantsStreamUsage: false, mapError });
+    const chunks = (await collect(t.chunks)) as Array<{ choices: Array<{ delta: Record<string, unknown> }> }>;
+    expect(chunks.some((c) => 'content' in (c.choices[0]?.delta ?? {}))).toBe(false);
+    expect(chunks).toHaveLength(5);
+  });
+
   it('an empty answer still starts with the role chunk and ends with finish_reason', async () => {
     const t = translateStream(replay([ev({ messageStop: { stopReason: 'max_tokens' } })]), { model: MODEL, clientWantsStreamUsage: true, mapError });
-    expect(await collect(t.chunks)).toEqual([d({ role: 'assistant', content: '' }), { choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }]);
+    expect(await collect(t.chunks)).toEqual([d({ role: 'assistant' }), { choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }]);
     expect(t.usage()).toBeUndefined();
   });
 
@@ -117,7 +133,7 @@ describe('ConverseStream → chat.completion.chunk', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(seen).toEqual([d({ role: 'assistant', content: '' }), d({ content: 'Hel' }), d({ content: 'lo' })]);
+    expect(seen).toEqual([d({ role: 'assistant' }), d({ content: 'Hel' }), d({ content: 'lo' })]);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ status: 429, type: 'rate_limit_error', message: 'Too many tokens, please wait before trying again.' });
     expect(t.usage()).toBeUndefined();
@@ -131,7 +147,7 @@ describe('ConverseStream → chat.completion.chunk', () => {
     });
     const seen: unknown[] = [];
     const err = await collect(t.chunks, seen).catch((e: unknown) => e);
-    expect(seen).toEqual([d({ role: 'assistant', content: '' })]);
+    expect(seen).toEqual([d({ role: 'assistant' })]);
     expect(err).toMatchObject({ status: 502, code: 'model_error' });
     expect((err as Error).message).not.toContain('secret');
   });
@@ -156,7 +172,7 @@ describe('ConverseStream → chat.completion.chunk', () => {
       yield* TEXT_ONLY.slice(2);
     }
     const it = translateStream(slow(), { model: MODEL, clientWantsStreamUsage: false, mapError }).chunks;
-    expect((await it.next()).value?.value).toMatchObject(d({ role: 'assistant', content: '' }));
+    expect((await it.next()).value?.value).toMatchObject(d({ role: 'assistant' }));
     expect((await it.next()).value?.value).toMatchObject(d({ content: 'Hel' }));
     release();
     const rest: unknown[] = [];

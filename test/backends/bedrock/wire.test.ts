@@ -79,7 +79,7 @@ const normalise = (text: string) => text.replace(/chatcmpl-[0-9a-f]{32}/g, 'chat
 
 const head = `{"id":"chatcmpl-ID","object":"chat.completion.chunk","created":0,"model":"${MODEL_ID}"`;
 const GOLDEN = [
-  `data: ${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+  `data: ${head},"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}`,
   `data: ${head},"choices":[{"index":0,"delta":{"content":"Let me check "},"finish_reason":null}]}`,
   `data: ${head},"choices":[{"index":0,"delta":{"content":"the weather — ☀️."},"finish_reason":null}]}`,
   `data: ${head},"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}`,
