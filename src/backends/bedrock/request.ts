@@ -63,7 +63,10 @@ export function toConverseInput(options: ConverseRequestOptions): ConverseInput 
   if (translated.system.length > 0) {
     input.system = cache ? [...translated.system, cachePoint()] : translated.system;
   }
-  if (cache) addHistoryCachePoint(translated, options.historyLength ?? 0);
+  if (cache) {
+    addHistoryCachePoint(translated, options.historyLength ?? 0);
+    addTurnCachePoint(translated);
+  }
 
   const inferenceConfig = toInferenceConfig(body);
   if (inferenceConfig) input.inferenceConfig = inferenceConfig;
@@ -99,6 +102,18 @@ function addHistoryCachePoint(translated: TranslatedMessages, historyLength: num
   const content = translated.messages[last.message]?.content;
   content?.splice(last.end, 0, cachePoint());
   // Spans after the insertion point in the same message shift by one; none of them is used again.
+}
+
+/** A second point at the end of this turn's prompt: the next turn starts with all of it, so from
+ * the second turn on the whole previous prompt (history and the last user message) is a cache read,
+ * not only the stored history. With the system and history points that makes three, within
+ * Bedrock's four. Never after an assistant prefill, which must stay the last block.
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html */
+function addTurnCachePoint(translated: TranslatedMessages): void {
+  const last = translated.messages.at(-1);
+  const content = last?.content;
+  if (last?.role !== 'user' || !content?.length || 'cachePoint' in (content.at(-1) as object)) return;
+  content.push(cachePoint());
 }
 
 function toInferenceConfig(body: ChatBody): InferenceConfiguration | undefined {

@@ -90,9 +90,15 @@ describe('request translation properties', () => {
         const input = translate(messages, historyLength);
         if (!input) return;
         const blocks = flatten(input.messages);
-        const points = blocks.flatMap(([, b], i) => (b.cachePoint ? [i] : []));
+        const all = blocks.flatMap(([, b], i) => (b.cachePoint ? [i] : []));
+        // The turn's own point, when there is one, closes the last (user) message; the rest is the history point.
+        const last = input.messages.at(-1)!;
+        const turnPoint = last.role === 'user' && 'cachePoint' in (last.content!.at(-1) as object) ? blocks.length - 1 : -1;
         const history = messages.slice(0, historyLength).filter((m) => m.role !== 'system');
         const historyInput = history.length > 0 ? translate(messages.slice(0, historyLength)) : undefined;
+        let points = all.filter((i) => i !== turnPoint);
+        // When the history is the whole prompt, its point is the last block and no turn point is added.
+        if (points.length === 0 && turnPoint >= 0 && historyInput && flatten(historyInput.messages).length === blocks.length - 1) points = [turnPoint];
         if (!historyInput) {
           // No history message survived translation (or it cannot stand alone): at most one point.
           expect(points.length).toBeLessThanOrEqual(1);

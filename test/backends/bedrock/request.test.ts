@@ -350,13 +350,13 @@ describe('prompt cache points', () => {
     expect(input.messages).toEqual([
       { role: 'user', content: [{ text: 'u1' }] },
       { role: 'assistant', content: [{ text: 'a1' }, CP] },
-      { role: 'user', content: [{ text: 'u2' }] },
+      { role: 'user', content: [{ text: 'u2' }, CP] },
     ]);
   });
 
   it('moves with historyLength', () => {
     const input = convert(body([...history, { role: 'assistant', content: 'a2' }, { role: 'user', content: 'u3' }]), { historyLength: 5, promptCache: true });
-    expect(input.messages.map((m) => m.content)).toEqual([[{ text: 'u1' }], [{ text: 'a1' }], [{ text: 'u2' }], [{ text: 'a2' }, CP], [{ text: 'u3' }]]);
+    expect(input.messages.map((m) => m.content)).toEqual([[{ text: 'u1' }], [{ text: 'a1' }], [{ text: 'u2' }], [{ text: 'a2' }, CP], [{ text: 'u3' }, CP]]);
   });
 
   it('inside a merged message: right after the history blocks, before the new turn', () => {
@@ -369,7 +369,7 @@ describe('prompt cache points', () => {
       ]),
       { historyLength: 3, promptCache: true },
     );
-    expect(input.messages[2]).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 'c1', content: [{ text: 'r' }] } }, CP, { text: 'next' }] });
+    expect(input.messages[2]).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 'c1', content: [{ text: 'r' }] } }, CP, { text: 'next' }, CP] });
   });
 
   it('skips a history message that was dropped as empty, landing on the last one that survived', () => {
@@ -383,13 +383,19 @@ describe('prompt cache points', () => {
       { historyLength: 3, promptCache: true },
     );
     expect(input.messages[1]).toEqual({ role: 'assistant', content: [{ text: 'a1' }, CP] });
-    expect(input.messages[2]).toEqual({ role: 'user', content: [{ text: 'u2' }] });
+    expect(input.messages[2]).toEqual({ role: 'user', content: [{ text: 'u2' }, CP] });
   });
 
-  it('historyLength 0: only the system cache point', () => {
+  it('historyLength 0: the system point and one at the end of the turn, for the next turn to read', () => {
     const input = convert(body(history), { historyLength: 0, promptCache: true });
     expect(input.system).toEqual([{ text: 'sys' }, CP]);
-    expect(JSON.stringify(input.messages)).not.toContain('cachePoint');
+    expect(JSON.stringify(input.messages).match(/cachePoint/g)).toHaveLength(1);
+    expect(input.messages.at(-1)).toEqual({ role: 'user', content: [{ text: 'u2' }, CP] });
+  });
+
+  it('no turn point after an assistant prefill', () => {
+    const input = convert(body([...history, { role: 'assistant', content: 'Sure,' }]), { historyLength: 4, promptCache: true });
+    expect(input.messages.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'Sure,' }] });
   });
 
   it('none without historyLength (stateless) or with promptCache off', () => {

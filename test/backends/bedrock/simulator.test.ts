@@ -152,7 +152,7 @@ describe('bedrock backend × simulator', () => {
       messages: [
         { role: 'user', content: [{ text: 'What is in this picture?' }, { image: { format: 'png', source: { bytes: png } } }] },
         { role: 'assistant', content: [{ text: 'A tiny PNG header.' }, { cachePoint: { type: 'default' } }] },
-        { role: 'user', content: [{ text: 'And the weather in "Oslo"?' }] },
+        { role: 'user', content: [{ text: 'And the weather in "Oslo"?' }, { cachePoint: { type: 'default' } }] },
       ],
       inferenceConfig: { maxTokens: 300, temperature: 0.5, stopSequences: ['END'] },
       toolConfig: { tools: [{ toolSpec: { name: 'get_weather', description: 'Weather by city', inputSchema: { json: WEATHER_TOOL.function.parameters } } }], toolChoice: { any: {} } },
