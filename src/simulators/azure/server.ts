@@ -35,6 +35,8 @@ export interface RecordedRequest {
   /** Set when the exchange ends: `finished` once the whole reply was handed to the socket,
    * `closed-early` when the connection closed first (client went away, or a reset fault). */
   outcome?: 'finished' | 'closed-early';
+  /** What this request was billed, as Azure would bill it: the ground truth for metering tests. */
+  billed?: { promptTokens: number; completionTokens: number };
 }
 
 export interface AzureSimulator {
@@ -138,6 +140,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
       return send(res, azureErrors.badRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options'), headers);
 
     const plan = planChat(json);
+    record.billed = { promptTokens: plan.promptTokens, completionTokens: plan.completionTokens };
     const meta = { id: `chatcmpl-${requestId.replaceAll('-', '').slice(0, 29)}`, created: Math.floor(Date.now() / 1000), model, systemFingerprint: 'fp_sim0azure' };
     if (json.stream !== true) return send(res, { status: 200, body: chatCompletion(plan, meta) }, headers);
 

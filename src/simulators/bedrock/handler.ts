@@ -34,6 +34,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Status sent, once known. */
   status?: number;
+  /** The usage this request was billed (the ground truth for metering tests). */
+  billed?: { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheWriteInputTokens: number };
   /** Set when the exchange is over: false if the connection closed before the response was
    * complete (client gone, or a `cut` fault), which is how a test sees a gateway abort upstream. */
   completed?: boolean;
@@ -202,6 +204,7 @@ async function handle(req: SimRequest, res: SimResponse, ctx: HandlerContext, re
     ...(billed.cacheReadInputTokens === undefined ? {} : { cacheReadInputTokens: billed.cacheReadInputTokens, cacheWriteInputTokens: billed.cacheWriteInputTokens }),
   };
   const latencyMs = () => Math.max(1, Date.now() - started);
+  record.billed = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, cacheReadInputTokens: usage.cacheReadInputTokens ?? 0, cacheWriteInputTokens: usage.cacheWriteInputTokens ?? 0 };
 
   if (operation === 'converse-stream') {
     return streamAnswer(res, record, requestId, answerEvents(answer, usage, latencyMs), fault, ctx.streamEventDelayMs);
