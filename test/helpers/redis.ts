@@ -22,3 +22,28 @@ export async function requireRedis(): Promise<boolean> {
   console.warn(`skipping Redis tests: nothing answers at ${REDIS_URL}`);
   return false;
 }
+
+/** A TCP relay to Redis that a test can cut and restore, standing in for a Redis crash and restart. */
+export async function redisRelay(target: URL) {
+  const { createServer, connect } = await import('node:net');
+  let server: import('node:net').Server | undefined;
+  const sockets = new Set<import('node:net').Socket>();
+  const start = async (port = 0) => {
+    server = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    return (server.address() as { port: number }).port;
+  };
+  const stop = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server!.close(r));
+  };
+  return { start, stop };
+}

@@ -3,6 +3,7 @@
 // these tests with the reason printed; with CI set they run and fail.
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { redisRelay } from '../helpers/redis.js';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -210,32 +211,8 @@ describe.skipIf(!run)(run ? 'redis session store' : `redis session store (skippe
   });
 
   describe('outage and recovery', () => {
-    /** A TCP relay to Redis that the test can cut and restore, standing in for a Redis restart. */
-    async function relay(target: URL) {
-      let server: Server | undefined;
-      const sockets = new Set<Socket>();
-      const start = async (port = 0) => {
-        server = createServer((client) => {
-          const upstream = connect(Number(target.port || 6379), target.hostname);
-          for (const s of [client, upstream]) {
-            sockets.add(s);
-            s.on('error', () => undefined);
-            s.on('close', () => sockets.delete(s));
-          }
-          client.pipe(upstream).pipe(client);
-        });
-        await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
-        return (server.address() as { port: number }).port;
-      };
-      const stop = async () => {
-        for (const s of sockets) s.destroy();
-        await new Promise((r) => server!.close(r));
-      };
-      return { start, stop };
-    }
-
     it('fails fast with 503 while Redis is gone and recovers by itself when it is back', async () => {
-      const r = await relay(new URL(REDIS_URL));
+      const r = await redisRelay(new URL(REDIS_URL));
       const port = await r.start();
       const store = make({ url: `redis://127.0.0.1:${port}` });
       const key = freshKey();
