@@ -106,7 +106,8 @@ function keyLine(doc: Document, path: PropertyKey[], lineOf: (o?: number) => num
 function messageFor(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? `required (${issue.expected})` : `expected ${issue.expected}`;
+      // A missing field: zod reports input undefined (or, from nested schemas, says so in its message).
+      return issue.input === undefined || /received undefined$/.test(issue.message) ? `required (${issue.expected})` : `expected ${issue.expected}`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_union':

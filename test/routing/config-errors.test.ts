@@ -184,7 +184,7 @@ default: s
     route: fast
 `;
     expect(problems(yaml)).toEqual([
-      'rules.0.when.body.field: required (string) (gw.yaml:13)',
+      'rules.0.when.body.field: required (string) (gw.yaml:12)',
       'rules.1.when.path.regex: path matcher: give only one of equals, prefix, regex (found prefix and regex) (gw.yaml:19)',
     ]);
   });
