@@ -1,14 +1,13 @@
 // Operator surfaces: /metrics, optionally behind an admin key, optionally on its own listener so
 // the public port never serves it.
-import { Hono, type Handler } from 'hono';
+import type { Handler, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { Meter } from '../metering/meter.js';
 import type { Runtime } from '../runtime.js';
+import { baseApp } from './base-app.js';
 import type { AppEnv } from './context.js';
-import { onError, onNotFound } from './errors.js';
 import { findKey, sha256 } from './middleware/auth.js';
-import { requestId } from './middleware/request-id.js';
 
 /** Serves the exposition text; checks the admin key from the request's runtime snapshot when one is set. */
 export function metricsHandler(meter: Meter): Handler<AppEnv> {
@@ -24,15 +23,7 @@ export function metricsHandler(meter: Meter): Handler<AppEnv> {
 }
 
 export function createAdminApp(options: { runtime: () => Runtime; meter: Meter; logger: Logger }): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.onError(onError);
-  app.notFound(onNotFound);
-  app.use('*', requestId({ logger: options.logger }));
-  app.use('*', async function runtimeSnapshot(c, next) {
-    c.set('runtime', options.runtime());
-    await next();
-  });
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const app = baseApp(options);
   app.get('/metrics', metricsHandler(options.meter));
   return app;
 }

@@ -5,10 +5,10 @@ import type { Meter } from '../metering/meter.js';
 import type { Runtime } from '../runtime.js';
 import type { AppEnv } from './context.js';
 import { metricsHandler } from './admin.js';
-import { methodNotAllowed, onError, onNotFound } from './errors.js';
+import { baseApp } from './base-app.js';
+import { methodNotAllowed, onNotFound } from './errors.js';
 import { gatewayAuth } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
-import { requestId } from './middleware/request-id.js';
 import { chatCompletions, type ChatRouteDeps } from './routes/chat.js';
 import { embeddings } from './routes/embeddings.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -27,16 +27,7 @@ export interface GatewayOptions {
 
 export function createApp(options: GatewayOptions): Hono<AppEnv> {
   if (typeof options.runtime !== 'function') throw new Error('createApp: `runtime` must be a function returning the current Runtime');
-  const app = new Hono<AppEnv>();
-  app.onError(onError);
-  app.notFound(onNotFound);
-  app.use('*', requestId({ logger: options.logger }));
-  app.use('*', async function runtimeSnapshot(c, next) {
-    c.set('runtime', options.runtime());
-    await next();
-  });
-
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const app = baseApp(options);
   app.get('/readyz', async (c) => {
     const runtime = c.get('runtime');
     const checks: Record<string, boolean> = { config: true, backends: runtime.backends.size > 0, ...(await options.readiness?.()) };

@@ -1,0 +1,21 @@
+// The part of the app every listener (main and admin) shares.
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Runtime } from '../runtime.js';
+import type { AppEnv } from './context.js';
+import { onError, onNotFound } from './errors.js';
+import { requestId } from './middleware/request-id.js';
+
+/** What every listener shares: OpenAI-shaped errors, a request id, the runtime snapshot, /healthz. */
+export function baseApp(options: { runtime: () => Runtime; logger: Logger }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(onError);
+  app.notFound(onNotFound);
+  app.use('*', requestId({ logger: options.logger }));
+  app.use('*', async function runtimeSnapshot(c, next) {
+    c.set('runtime', options.runtime());
+    await next();
+  });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  return app;
+}
