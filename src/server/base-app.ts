@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import type { AppEnv } from './context.js';
 import { onError, onNotFound } from './errors.js';
+import { accessLog } from './middleware/access-log.js';
 import { requestId } from './middleware/request-id.js';
 
 /** What every listener shares: OpenAI-shaped errors, a request id, the runtime snapshot, /healthz. */
@@ -12,6 +13,7 @@ export function baseApp(options: { runtime: () => Runtime; logger: Logger }): Ho
   app.onError(onError);
   app.notFound(onNotFound);
   app.use('*', requestId({ logger: options.logger }));
+  app.use('*', accessLog());
   app.use('*', async function runtimeSnapshot(c, next) {
     c.set('runtime', options.runtime());
     await next();

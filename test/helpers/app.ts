@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 // Builds a gateway app around fake backends, without the backend registry or the network.
 import { createApp } from '../../src/server/app.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -37,13 +38,13 @@ export class RecordingMeter implements Meter {
   async close(): Promise<void> {}
 }
 
-export function fakeGateway(yaml = BASE_CONFIG, options: { sessions?: SessionStore } = {}) {
+export function fakeGateway(yaml = BASE_CONFIG, options: { sessions?: SessionStore; logger?: Logger } = {}) {
   const config = parseConfig(yaml, 'test.yaml', {});
   const stateless = new FakeBackend('azure', 'stateless');
   const stateful = new FakeBackend('bedrock', 'stateful', ['claude']);
   const runtime: Runtime = { config, backends: new Map([['azure', stateless], ['bedrock', stateful]] as const), router: compileRouter(config), keys: keyIndex(config.auth) };
   const meter = new RecordingMeter();
-  const logger = createLogger({ level: 'silent' });
+  const logger = options.logger ?? createLogger({ level: 'silent' });
   const sessions = options.sessions ?? createSessionStore(config.sessions, logger);
   const app = createApp({
     runtime: () => runtime,
