@@ -30,12 +30,14 @@ export interface StackOptions {
   sessionsYaml?: string;
   /** Gateways sharing one config, like replicas behind a load balancer (default 1). */
   replicas?: number;
+  /** Pause between the Bedrock simulator's stream frames (slow streams for disconnect tests). */
+  bedrockStreamDelayMs?: number;
   /** Write the config to a file and start from it, so reloads work. */
   withConfigFile?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const bedrock = await startBedrockSimulator({ region: 'us-east-1', credentials: AWS });
+  const bedrock = await startBedrockSimulator({ region: 'us-east-1', credentials: AWS, streamEventDelayMs: options.bedrockStreamDelayMs ?? 0 });
   const azure = await startAzureSimulator({
     apiKey: AZURE_KEY,
     deployments: { 'gpt-4o-prod': 'gpt-4o-2024-08-06', 'mini-prod': 'gpt-4o-mini-2024-07-18', 'embed-small': 'text-embedding-3-small' },

@@ -1,0 +1,57 @@
+// A client that goes away mid-stream: the gateway aborts the upstream call at once (both
+// backends), meters the request, and a stateful turn is not committed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY, startStack, type Stack } from '../helpers/stack.js';
+import type { MeterRecordInput } from '../../src/metering/meter.js';
+
+let stack: Stack;
+const metered: MeterRecordInput[] = [];
+beforeAll(async () => {
+  stack = await startStack({ bedrockStreamDelayMs: 40 });
+  const record = stack.gateway.meter.record.bind(stack.gateway.meter);
+  stack.gateway.meter.record = (input) => (metered.push(input), record(input));
+});
+afterAll(() => stack.close());
+
+async function startStream(body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    signal: controller.signal,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  return () => controller.abort();
+}
+
+describe('client disconnect', () => {
+  it('Bedrock: the upstream stream is closed within 100 ms and the turn is metered, not committed', async () => {
+    const disconnect = await startStream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a long answer please '.repeat(20) }] }, { 'x-session-id': 'gone' });
+    const upstream = stack.bedrock.requests.at(-1)!;
+    expect(upstream.completed).toBeUndefined();
+    const t0 = performance.now();
+    disconnect();
+    await expect.poll(() => upstream.completed, { timeout: 2000, interval: 5 }).toBe(false);
+    const elapsed = performance.now() - t0;
+    expect(elapsed, `upstream closed after ${elapsed.toFixed(1)} ms`).toBeLessThan(100);
+    await expect.poll(() => metered.length).toBe(1);
+    expect(metered[0]).toMatchObject({ status: 499, errorType: 'client_closed', errorSource: 'client', backend: 'bedrock' });
+    const session = await fetch(`${stack.url}/v1/sessions/gone`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(session.status).toBe(404);
+  });
+
+  it('Azure: the upstream request is closed within 100 ms', async () => {
+    stack.azure.faults.push({ delayBetweenChunksMs: 40 });
+    const disconnect = await startStream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'slow please' }] });
+    const upstream = stack.azure.requests.at(-1)!;
+    const t0 = performance.now();
+    disconnect();
+    await expect.poll(() => upstream.outcome, { timeout: 2000, interval: 5 }).toBe('closed-early');
+    const elapsed = performance.now() - t0;
+    expect(elapsed, `upstream closed after ${elapsed.toFixed(1)} ms`).toBeLessThan(100);
+    await expect.poll(() => metered.length).toBe(2);
+    expect(metered[1]).toMatchObject({ status: 499, backend: 'azure' });
+  });
+});
