@@ -17,6 +17,9 @@ export const SONNET = 'anthropic.claude-sonnet-4-20250514-v1:0';
 export interface Stack {
   gateway: Gateway;
   gateways: Gateway[];
+  /** The config text and file (when `withConfigFile`), for reload tests. */
+  yaml: string;
+  configFile?: string;
   azure: AzureSimulator;
   bedrock: BedrockSimulator;
   url: string;
@@ -77,6 +80,8 @@ ${options.extraYaml ?? ''}`;
   return {
     gateway,
     gateways,
+    yaml,
+    configFile,
     azure,
     bedrock,
     url: gateway.url,
