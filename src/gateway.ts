@@ -52,6 +52,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every client can use this gateway without a key');
 
   const initial = buildRuntime(config, logger);
+  for (const note of initial.router.notes) logger.warn({ routing: 'note' }, note);
   const meter = createMeter({ config: config.metering, logger: logger.child({ component: 'metering' }), knownModels: modelsOf(initial) });
   const sessions = createSessionStore(config.sessions, logger.child({ component: 'sessions' }));
   meter.metrics.setActiveSessionsSource(() => sessions.stats().then((s) => s.sessions ?? 0, () => 0));

@@ -8,7 +8,7 @@ const USAGE = `usage: stateroute <command> [options]
 commands:
   serve   --config FILE [--port N]        start the gateway (config also from STATEROUTE_CONFIG)
   check   --config FILE                   validate a config file and exit (non-zero on error)
-  explain --config FILE REQUEST.json      show which routing rule a request matches, and why
+  explain --config FILE REQUEST.json [--rules]  show which routing rule a request matches, and why
   report  --ledger DIR|postgres://… [--since 24h] [--by backend|model|tenant|route] [--format table|csv|json]
   demo                                    start the simulators and a gateway on 127.0.0.1:8080 (PORT overrides)
 `;
@@ -27,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       by: { type: 'string' },
       format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      rules: { type: 'boolean' },
     },
   });
   const configFile = (values.config as string | undefined) ?? process.env.STATEROUTE_CONFIG;
@@ -49,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'explain': {
         const { explainCommand } = await import('./explain.js');
         if (!positionals[0]) throw new UsageError('explain: REQUEST.json is required');
-        return await explainCommand({ configFile: needConfig(), requestFile: positionals[0], out: process.stdout });
+        return await explainCommand({ configFile: needConfig(), requestFile: positionals[0], out: process.stdout, showRules: values.rules === true });
       }
       case 'report': {
         const { reportCommand } = await import('./report.js');
