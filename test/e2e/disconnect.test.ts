@@ -26,9 +26,15 @@ async function startStream(body: Record<string, unknown>, headers: Record<string
   return () => controller.abort();
 }
 
+// The 100 ms criterion is about the gateway, not about a test machine busy with other suites: a
+// timing test gets two more tries before it counts as failed.
+const timing = { retry: 2 };
+
 describe('client disconnect', () => {
-  it('Bedrock: the upstream stream is closed within 100 ms and the turn is metered, not committed', async () => {
-    const disconnect = await startStream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a long answer please '.repeat(20) }] }, { 'x-session-id': 'gone' });
+  it('Bedrock: the upstream stream is closed within 100 ms and the turn is metered, not committed', timing, async () => {
+    const before = metered.length;
+    const session = `gone-${before}`;
+    const disconnect = await startStream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a long answer please '.repeat(20) }] }, { 'x-session-id': session });
     const upstream = stack.bedrock.requests.at(-1)!;
     expect(upstream.completed).toBeUndefined();
     const t0 = performance.now();
@@ -36,13 +42,14 @@ describe('client disconnect', () => {
     await expect.poll(() => upstream.completed, { timeout: 2000, interval: 5 }).toBe(false);
     const elapsed = performance.now() - t0;
     expect(elapsed, `upstream closed after ${elapsed.toFixed(1)} ms`).toBeLessThan(100);
-    await expect.poll(() => metered.length).toBe(1);
-    expect(metered[0]).toMatchObject({ status: 499, errorType: 'client_closed', errorSource: 'client', backend: 'bedrock' });
-    const session = await fetch(`${stack.url}/v1/sessions/gone`, { headers: { authorization: `Bearer ${KEY}` } });
-    expect(session.status).toBe(404);
+    await expect.poll(() => metered.length).toBeGreaterThan(before);
+    expect(metered.at(-1)).toMatchObject({ status: 499, errorType: 'client_closed', errorSource: 'client', backend: 'bedrock' });
+    const stored = await fetch(`${stack.url}/v1/sessions/${session}`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(stored.status).toBe(404);
   });
 
-  it('Azure: the upstream request is closed within 100 ms', async () => {
+  it('Azure: the upstream request is closed within 100 ms', timing, async () => {
+    const before = metered.length;
     stack.azure.faults.push({ delayBetweenChunksMs: 40 });
     const disconnect = await startStream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'slow please' }] });
     const upstream = stack.azure.requests.at(-1)!;
@@ -51,7 +58,7 @@ describe('client disconnect', () => {
     await expect.poll(() => upstream.outcome, { timeout: 2000, interval: 5 }).toBe('closed-early');
     const elapsed = performance.now() - t0;
     expect(elapsed, `upstream closed after ${elapsed.toFixed(1)} ms`).toBeLessThan(100);
-    await expect.poll(() => metered.length).toBe(2);
-    expect(metered[1]).toMatchObject({ status: 499, backend: 'azure' });
+    await expect.poll(() => metered.length).toBeGreaterThan(before);
+    expect(metered.at(-1)).toMatchObject({ status: 499, backend: 'azure' });
   });
 });
