@@ -30,6 +30,8 @@ export interface Limiter {
   observe(meter: Meter): Meter;
   /** Requests admitted and not yet settled. */
   readonly inFlight: number;
+  /** Resolves when every settlement started so far has reached the store. */
+  settled(): Promise<void>;
   /** Waits for pending settlements, then closes the store. */
   close(): Promise<void>;
 }
@@ -207,6 +209,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
         reconfigure: (next) => meter.reconfigure(next),
         close: () => meter.close(),
       };
+    },
+    async settled() {
+      await Promise.allSettled([...pending]);
     },
     async close() {
       await Promise.allSettled([...pending]);
