@@ -112,3 +112,7 @@ export function post(app: LimitedApp['app'], body: unknown, options: { key?: str
     signal: options.signal,
   });
 }
+
+/** A response's JSON, for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = async (res: Response): Promise<any> => res.json();

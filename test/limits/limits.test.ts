@@ -3,13 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { promptTokens } from '../../src/limits/estimate.js';
-import { chat, COST_PER_REQUEST, KEY_B, limitedApp, post } from './helpers.js';
+import { chat, COST_PER_REQUEST, json, KEY_B, limitedApp, post } from './helpers.js';
 
 const S = 1000;
 
 async function expect429(res: Response, code: string, retryAfterS: number, text: RegExp) {
   expect(res.status).toBe(429);
-  const body = (await res.json()) as { error: { type: string; code: string; message: string } };
+  const body = (await json(res)) as { error: { type: string; code: string; message: string } };
   expect(body.error).toMatchObject({ type: 'rate_limit_error', code });
   expect(body.error.message).toMatch(text);
   expect(res.headers.get('retry-after')).toBe(String(retryAfterS));
@@ -74,7 +74,7 @@ describe('tokens per minute (estimated before, reconciled after)', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('x-should-retry')).toBe('false');
     expect(res.headers.get('retry-after')).toBeNull();
-    expect((await res.json()).error).toMatchObject({ type: 'rate_limit_error', code: 'tokens_per_minute', message: expect.stringMatching(/estimated 404 tokens.*limit of 300/) });
+    expect((await json(res)).error).toMatchObject({ type: 'rate_limit_error', code: 'tokens_per_minute', message: expect.stringMatching(/estimated 404 tokens.*limit of 300/) });
   });
 
   it('a request naming no output size reserves defaultOutputTokens', async () => {
@@ -147,7 +147,7 @@ describe('maxTokens ceiling', () => {
     const g = limitedApp('default: { maxTokens: 100 }');
     const res = await post(g.app, chat({ max_tokens: 101 }));
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ code: 'max_tokens_above_limit', param: 'max_tokens', message: expect.stringMatching(/101.*limit of 100/) });
+    expect((await json(res)).error).toMatchObject({ code: 'max_tokens_above_limit', param: 'max_tokens', message: expect.stringMatching(/101.*limit of 100/) });
     expect((await post(g.app, chat({ max_completion_tokens: 100 }))).status).toBe(200);
     expect((await post(g.app, chat({ max_output_tokens: 5000, input: 'x' }), { path: '/v1/responses' })).status).toBe(400);
   });
@@ -157,7 +157,7 @@ describe('maxTokens ceiling', () => {
     expect((await post(g.app, chat())).status).toBe(200);
     expect(g.stateless.calls.at(-1)!.body.max_completion_tokens).toBe(100);
     const res = await post(g.app, { model: 'gpt-4o', input: 'Hi' }, { path: '/v1/responses' });
-    expect((await res.json()).max_output_tokens).toBe(100);
+    expect((await json(res)).max_output_tokens).toBe(100);
     expect(g.stateful.calls.at(-1)!.body.max_tokens).toBe(100); // built-in routing sends Responses to the stateful backend
   });
 
@@ -166,7 +166,7 @@ describe('maxTokens ceiling', () => {
     for (const v of ['100', -1, 0, 1.5, true, [], {}]) {
       const res = await post(g.app, chat({ max_tokens: v }));
       expect(res.status).toBe(400);
-      expect((await res.json()).error.code).toBe('invalid_type');
+      expect((await json(res)).error.code).toBe('invalid_type');
     }
     expect((await post(g.app, chat({ max_tokens: null }))).status).toBe(200);
   });
