@@ -73,6 +73,8 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
             logger.warn({ section }, `config section "${section}" changed; it takes effect at the next restart`);
         if (JSON.stringify(next.metering.ledger) !== JSON.stringify(config.metering.ledger))
           logger.warn({ section: 'metering.ledger' }, 'config section "metering.ledger" changed; it takes effect at the next restart');
+        if (JSON.stringify(next.limits.store) !== JSON.stringify(config.limits.store))
+          logger.warn({ section: 'limits.store' }, 'config section "limits.store" changed; it takes effect at the next restart');
         const runtime = buildRuntime(next, logger);
         meter.reconfigure({ config: next.metering, knownModels: modelsOf(runtime) });
         const previous = current();
