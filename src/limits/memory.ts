@@ -80,8 +80,8 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   async settle(input: SettleInput): Promise<void> {
-    const c = this.#tenants.get(input.tenant);
-    if (!c) return;
+    // Created if missing: a budget-only tenant holds no entries, so another settle may have dropped it as idle.
+    const c = this.#counters(input.tenant);
     c.slots.delete(input.leaseId);
     if (input.tokens !== undefined) {
       const i = c.tokens.findIndex((e) => e.id === input.leaseId);

@@ -65,8 +65,8 @@ export interface LimitedApp {
   settled(): Promise<void>;
 }
 
-export function limitedApp(limitsYaml: string, options: { store?: LimitStore; start?: number; logger?: Logger } = {}): LimitedApp {
-  const config = parseConfig(configYaml(limitsYaml), 'limits.yaml', {});
+export function limitedApp(limitsYaml: string, options: { store?: LimitStore; start?: number; logger?: Logger; extraYaml?: string } = {}): LimitedApp {
+  const config = parseConfig(configYaml(limitsYaml, options.extraYaml), 'limits.yaml', {});
   const stateless = new FakeBackend('azure', 'stateless');
   const stateful = new FakeBackend('bedrock', 'stateful', ['claude']);
   const runtime: Runtime = { config, backends: new Map([['azure', stateless], ['bedrock', stateful]] as const), router: compileRouter(config), keys: keyIndex(config.auth) };

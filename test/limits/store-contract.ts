@@ -76,6 +76,18 @@ export function limitStoreContract(name: string, make: () => Promise<LimitStore>
       expect(await store.spend('acme', budgetPeriods(tomorrow))).toEqual({ dayNano: 0, monthNano: 1_000 });
     });
 
+    it('spend of overlapping requests of a budget-only tenant all counts', async () => {
+      const p = budgetPeriods(T0);
+      const budget = { ...p, dayNano: 10_000 };
+      const a = admitInput({ budget });
+      const b = admitInput({ budget });
+      await store.admit(a);
+      await store.admit(b);
+      await store.settle(settleOf(a)); // nothing spent: the tenant holds no entries now
+      await store.settle(settleOf(b, { costNano: 1_000 }));
+      expect(await store.spend('acme', p)).toEqual({ dayNano: 1_000, monthNano: 1_000 });
+    });
+
     it('a refused request records nothing', async () => {
       await store.admit(admitInput({ requestsPerMinute: 1, tokens: 10, tokensPerMinute: 100 }));
       for (let i = 0; i < 3; i++) expect((await store.admit(admitInput({ requestsPerMinute: 1, tokens: 10, tokensPerMinute: 100, concurrentRequests: 10 }))).ok).toBe(false);
