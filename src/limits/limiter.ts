@@ -146,7 +146,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         if (limits.maxTokens !== undefined) c.set('body', { ...fields, [fill]: (output = limits.maxTokens) });
         else output = config.defaultOutputTokens;
       }
-      tokens = promptTokens(fields) + (output ?? 0);
+      if (limits.tokensPerMinute !== undefined) tokens = promptTokens(fields) + (output ?? 0);
       if (limits.tokensPerMinute !== undefined && tokens > limits.tokensPerMinute)
         throw new GatewayError({
           status: 429,
@@ -157,9 +157,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
         });
     }
 
+    const budget = operation && limits.budgetUsd ? limits.budgetUsd : undefined;
+    const tokensPerMinute = operation ? limits.tokensPerMinute : undefined;
+    // Nothing to count for this request: no store round trip, no lease.
+    if (limits.requestsPerMinute === undefined && tokensPerMinute === undefined && limits.concurrentRequests === undefined && !budget) return next();
+
     const t = now();
     const periods = budgetPeriods(t);
-    const budget = operation && limits.budgetUsd ? limits.budgetUsd : undefined;
     const lease: Lease = { tenant, leaseId: randomUUID(), key: admitKey(c, tenant), trackTokens: limits.tokensPerMinute !== undefined };
     const verdict = await store.admit({
       tenant,
@@ -167,7 +171,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       now: t,
       tokens,
       requestsPerMinute: limits.requestsPerMinute,
-      tokensPerMinute: operation ? limits.tokensPerMinute : undefined,
+      tokensPerMinute,
       concurrentRequests: limits.concurrentRequests,
       budget: budget && {
         ...periods,
