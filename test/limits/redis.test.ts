@@ -50,6 +50,27 @@ describe.runIf(run)('Redis limit store', () => {
   });
 });
 
+describe.runIf(run)('budget shared through Redis', () => {
+  it('spend metered on one process counts on the other', async () => {
+    const p = prefix();
+    const one = limitedApp('default: { budgetUsd: { day: 0.02 } }', { store: redisStore(p) });
+    const two = limitedApp('default: { budgetUsd: { day: 0.02 } }', { store: redisStore(p) });
+    two.clock.now = one.clock.now; // 12:00 UTC
+    try {
+      for (const g of [one, two]) {
+        expect((await post(g.app, chat())).status).toBe(200); // $0.013 each
+        await g.settled();
+      }
+      const res = await post(one.app, chat());
+      expect(res.status).toBe(429);
+      expect((await json(res)).error.code).toBe('budget_usd_day');
+      expect(res.headers.get('retry-after')).toBe(String(12 * 3600));
+    } finally {
+      await Promise.all([one.limiter.close(), two.limiter.close()]);
+    }
+  });
+});
+
 describe.runIf(run)('two gateway processes, limits in Redis', () => {
   let stack: Stack;
   beforeAll(async () => {
