@@ -93,6 +93,7 @@ describe('fuzz', () => {
     await Promise.all(Array.from({ length: 64 }, worker));
     const fives = seen.filter((s) => s.status >= 500);
     expect(fives, JSON.stringify(fives.slice(0, 5))).toEqual([]);
+    if (process.env.FUZZ_VERBOSE) console.info(`socket cases: ${cases.length}, status lines: ${seen.length}`);
     expect(seen.length).toBeGreaterThan(SOCKET_RUNS / 2); // most cases were answered, not dropped
     for (const { status } of seen) count(status);
   }, 120_000);
