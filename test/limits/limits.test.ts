@@ -110,6 +110,24 @@ describe('concurrent requests', () => {
     expect((await post(g.app, chat())).status).toBe(200);
   });
 
+  it('frees the slot of a Responses-API stream the client stops reading, and of one read to its end', async () => {
+    const g = limitedApp('default: { concurrentRequests: 1 }');
+    g.stateful.script = { reply: 'one two three four five', chunkDelayMs: 20 };
+    const body = { model: 'gpt-4o', input: 'Hi', stream: true };
+    const first = await post(g.app, body, { path: '/v1/responses' });
+    expect(first.status).toBe(200);
+    expect((await post(g.app, body, { path: '/v1/responses' })).status).toBe(429);
+    const reader = first.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await g.settled();
+    expect(g.limiter.inFlight).toBe(0);
+    g.stateful.script = { reply: 'one two' };
+    expect(await (await post(g.app, body, { path: '/v1/responses' })).text()).toContain('response.completed');
+    await g.settled();
+    expect(g.limiter.inFlight).toBe(0);
+  });
+
   it('frees the slot on an upstream error, a stream error, a 400 and a non-model request', async () => {
     const g = limitedApp('default: { concurrentRequests: 1 }');
     g.stateless.script = { error: new GatewayError({ status: 502, message: 'upstream down', code: 'upstream_error' }) };
