@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { createReloader, type Reloader } from './config/watch.js';
+import { limiterFromConfig } from './limits/index.js';
 import { createLogger } from './logger.js';
 import { createMeter, type Meter } from './metering/meter.js';
 import { buildRuntime, closeRuntime, type Runtime } from './runtime.js';
@@ -73,6 +74,8 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
             logger.warn({ section }, `config section "${section}" changed; it takes effect at the next restart`);
         if (JSON.stringify(next.metering.ledger) !== JSON.stringify(config.metering.ledger))
           logger.warn({ section: 'metering.ledger' }, 'config section "metering.ledger" changed; it takes effect at the next restart');
+        if (JSON.stringify(next.limits.store) !== JSON.stringify(config.limits.store))
+          logger.warn({ section: 'limits.store' }, 'config section "limits.store" changed; it takes effect at the next restart');
         const runtime = buildRuntime(next, logger);
         meter.reconfigure({ config: next.metering, knownModels: modelsOf(runtime) });
         const previous = current();
@@ -85,16 +88,21 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
   }
   const current = (): Runtime => reloader?.current() ?? initial;
 
+  // Limits are read from the current runtime per request; their store (memory or Redis) is fixed at start.
+  const limiter = limiterFromConfig({ config: () => current().config.limits, logger: logger.child({ component: 'limits' }) });
+  // Handlers record through the limiter, so each request's end settles its lease (slot, tokens, spend).
+  const metered = limiter.observe(meter);
 
   const app = createApp({
     runtime: current,
-    meter,
+    meter: metered,
     logger,
+    limits: limiter.middleware,
     openTurn: sessionTurns(sessions),
     readiness: async () => ({ sessions: await sessions.ping().then(() => true, () => false) }),
     extend: (a) => {
       registerSessionRoutes(a, sessions, (turns) => meter.metrics.sessionEnded(turns));
-      registerResponsesRoutes(a, { meter, documents: sessions });
+      registerResponsesRoutes(a, { meter: metered, documents: sessions });
     },
   });
 
@@ -103,7 +111,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     listening = await listen(app, { host: options.host ?? config.listen.host, port: options.port ?? config.listen.port });
   } catch (err) {
     reloader?.close();
-    await Promise.allSettled([meter.close(), sessions.close(), closeRuntime(initial)]);
+    await Promise.allSettled([meter.close(), sessions.close(), closeRuntime(initial), limiter.close()]);
     throw err;
   }
   let admin: Listening | undefined;
@@ -132,7 +140,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
         await admin?.drain(0);
         if (forced) logger.warn({ forced }, 'shutdown deadline passed; closed requests still in flight');
         // The ledger flushes last, after every request has been metered.
-        await Promise.allSettled([sessions.close(), closeRuntime(current())]);
+        await Promise.allSettled([sessions.close(), closeRuntime(current()), limiter.close()]);
         await meter.close();
       })();
       return stopping;

@@ -1,6 +1,7 @@
 // The whole config file as one zod schema: the single source of the config's TypeScript types.
 import { z } from 'zod';
 import { backendFactories, backendKindOf } from '../backends/registry.js';
+import { limitsSchema } from './limits.js';
 import { meteringSchema } from './metering.js';
 import { routingSchema } from './routing.js';
 import { sessionsSchema } from './sessions.js';
@@ -58,11 +59,16 @@ export const configSchema = z
     ...routingSchema,
     sessions: sessionsSchema.default(() => sessionsSchema.parse({})),
     metering: meteringSchema.default(() => meteringSchema.parse({})),
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     if (cfg.auth.mode === 'keys' && cfg.auth.keys.length === 0)
       ctx.addIssue({ code: 'custom', path: ['auth', 'keys'], message: 'at least one key is required, or set auth.mode: none explicitly' });
+    // A misspelt tenant under limits.tenants would silently leave the real tenant on the defaults.
+    const tenants = new Set(cfg.auth.mode === 'none' ? ['anonymous'] : cfg.auth.keys.map((k) => k.tenant));
+    for (const name of Object.keys(cfg.limits.tenants))
+      if (!tenants.has(name)) ctx.addIssue({ code: 'custom', path: ['limits', 'tenants', name], message: `no gateway key has tenant "${name}"; known: ${[...tenants].join(', ')}` });
     // --- routing cross-checks (owned by src/routing) ---
     const backendNames = Object.keys(cfg.backends);
     const checkTarget = (backend: string, kind: string, path: (string | number)[]) => {

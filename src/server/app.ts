@@ -1,5 +1,5 @@
-// The Hono app: middleware order is request id → runtime snapshot → (for /v1) auth → body → route.
-import { Hono } from 'hono';
+// The Hono app: middleware order is request id → runtime snapshot → (for /v1) auth → body → limits → route.
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Meter } from '../metering/meter.js';
 import type { Runtime } from '../runtime.js';
@@ -21,6 +21,8 @@ export interface GatewayOptions {
   /** Readiness checks of long-lived dependencies (session store, ledger); name → ok. */
   readiness?: () => Promise<Record<string, boolean>>;
   openTurn?: ChatRouteDeps['openTurn'];
+  /** Per-tenant limits (src/limits), run after auth and the body parser. */
+  limits?: MiddlewareHandler<AppEnv>;
   /** Extra routes (Responses API, sessions admin) registered after the core ones. */
   extend?: (app: Hono<AppEnv>) => void;
 }
@@ -40,6 +42,7 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
 
   app.use('/v1/*', gatewayAuth());
   app.use('/v1/*', jsonBody({ limits: () => options.runtime().config.server }));
+  if (options.limits) app.use('/v1/*', options.limits);
 
   const deps = { meter: options.meter, openTurn: options.openTurn };
   app.post('/v1/chat/completions', chatCompletions(deps));

@@ -13,7 +13,10 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
   let size = 0;
   const reader = body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    // A client that hangs up mid-upload makes the read fail: that is the client's doing, not a 500.
+    const { done, value } = await reader.read().catch((cause: unknown) => {
+      throw new GatewayError({ status: 499, message: 'The client closed the connection before the request body ended.', code: 'client_closed', cause });
+    });
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
