@@ -1,11 +1,17 @@
-// Summarises a .cpuprofile: self time by function and by file, top N. `tsx bench/profile-summary.ts FILE [N]`
+// Summarises a .cpuprofile: self time by function and by file, top N, skipping the first FROM
+// seconds (start-up). `tsx bench/profile-summary.ts FILE [N] [FROM]`
 import { readFileSync } from 'node:fs';
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
 const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const top = Number(process.argv[3] ?? 30);
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const from = Number(process.argv[4] ?? 0) * 1e6;
+let clock = 0;
+profile.samples.forEach((id, i) => {
+  clock += profile.timeDeltas[i] ?? 0;
+  if (clock >= from) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byFn = new Map<string, number>();
 const byFile = new Map<string, number>();
