@@ -11,7 +11,7 @@ import type { Backend, CallContext, ChatCall, ChatResult, EmbeddingsCall, JsonRe
 import { fromUpstreamError, gatewayErrorFromBody } from './error.js';
 import { chatRequestBody, embeddingsRequestBody } from './request.js';
 import { exposedHeaders, jsonResult } from './response.js';
-import { readAll, type RawChat } from './raw.js';
+import { readAll, responseChunks, type RawChat } from './raw.js';
 import { upstreamStream } from './stream.js';
 
 export interface OpenAIStyleBackendOptions {
@@ -142,7 +142,7 @@ async function rawChatCall(
     }
     return jsonResult({ status, headers, body: data, upstreamModel });
   }
-  const stream = upstreamStream({ body: response.body, clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
+  const stream = upstreamStream({ body: responseChunks(response.body), clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
   return {
     type: 'stream',
     status,

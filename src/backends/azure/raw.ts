@@ -87,3 +87,19 @@ export async function readAll(body: IncomingMessage): Promise<string> {
   for await (const part of body) parts.push(part as Buffer);
   return parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
 }
+
+/** The body's chunks for a consumer that may stop early. Stopping once the whole response has
+ * arrived (the usual end: `[DONE]`, then the chunked terminator in the same read) keeps the socket
+ * for the next call; stopping mid-response destroys it, which cancels the upstream generation. */
+export async function* responseChunks(res: IncomingMessage): AsyncGenerator<Buffer, void, undefined> {
+  let ended = false;
+  try {
+    for await (const chunk of res.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+    ended = true;
+  } finally {
+    if (!ended) {
+      if (res.complete) res.resume();
+      else res.destroy();
+    }
+  }
+}
