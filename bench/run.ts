@@ -5,7 +5,7 @@
 // one on Redis). autocannon drives them from this process, systems alternating A B A B, and the
 // medians are reported. Options:
 //   --rounds N        A/B rounds per scenario (default 2)
-//   --duration S      seconds per autocannon run (default 6)
+//   --duration S      seconds per autocannon run (default 5)
 //   --connections N   concurrent connections (default 32)
 //   --only a,b        scenarios: stateless,stream,stateful-memory,stateful-redis,cpu,memory
 //   --cpu-prof        run the gateway with --cpu-prof (profiles land in bench/results/profiles)
@@ -25,7 +25,7 @@ import { soak } from './soak.js';
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '2' },
-    duration: { type: 'string', default: '6' },
+    duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
