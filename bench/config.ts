@@ -13,6 +13,8 @@ export interface BenchConfigOptions {
   azureUrl: string;
   bedrockUrl: string;
   ledgerDir: string;
+  /** `none` to measure the gateway without its ledger (default jsonl). */
+  ledger?: 'jsonl' | 'none';
   /** `memory`, or a Redis URL plus key prefix. */
   store: { type: 'memory' } | { type: 'redis'; url: string; keyPrefix: string };
 }
@@ -46,6 +48,6 @@ sessions:
   store: ${store}
 metering:
   equivalents: { gpt-4o: "${SONNET}" }
-  ledger: { type: jsonl, dir: "${o.ledgerDir}" }
+  ledger: ${o.ledger === 'none' ? '{ type: none }' : `{ type: jsonl, dir: "${o.ledgerDir}" }`}
 `;
 }

@@ -10,6 +10,7 @@
 //   --only a,b        scenarios: stateless,stream,stateful-memory,stateful-redis,cpu,memory
 //   --cpu-prof        run the gateway with --cpu-prof (profiles land in bench/results/profiles)
 //   --soak MIN        after the rest, steady stateless load for MIN minutes, sampling the gateway's RSS
+//   --ledger none     run the gateway without its JSONL ledger (to see what the ledger costs)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     soak: { type: 'string' },
+    ledger: { type: 'string', default: 'jsonl' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -132,7 +134,7 @@ async function main() {
   const startGateway = async (store: Parameters<typeof benchConfigYaml>[0]['store'], tag: string) => {
     const port = await freePort();
     const configFile = join(work, `gateway-${tag}.yaml`);
-    writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: bedrock.url, ledgerDir: join(work, `ledger-${tag}`), store }));
+    writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: bedrock.url, ledgerDir: join(work, `ledger-${tag}`), store, ledger: values.ledger === 'none' ? 'none' : 'jsonl' }));
     const profDir = join(RESULTS, 'profiles');
     const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
     // The gateway's own log (warn and up) goes to a file next to the results, not into the report.
@@ -217,7 +219,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     machine: { loadAverage: (await import('node:os')).loadavg(), node: process.version, cpus: (await import('node:os')).cpus().length, model: (await import('node:os')).cpus()[0]?.model },
-    settings: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, ledger: 'jsonl', logging: 'warn' },
+    settings: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, ledger: values.ledger, logging: 'warn' },
     scenarios: results,
     historyCpu: cpu,
     idleSession: memory,
@@ -235,7 +237,7 @@ function print(report: { scenarios: ScenarioResult[]; historyCpu?: Awaited<Retur
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   const out: string[] = [];
   out.push('');
-  out.push(`scenario          gateway req/s  p50  p99 |  proxy req/s  p50  p99 | ratio req/s  p99  CPU/req (medians; ${ROUNDS} rounds A/B, ${CONNECTIONS} connections, ${DURATION} s each)`);
+  if (report.scenarios.length > 0) out.push(`scenario          gateway req/s  p50  p99 |  proxy req/s  p50  p99 | ratio req/s  p99  CPU/req (medians; ${ROUNDS} rounds A/B, ${CONNECTIONS} connections, ${DURATION} s each)`);
   for (const r of report.scenarios) {
     const g = r.gateway;
     const b = r.baseline;
@@ -257,7 +259,10 @@ function print(report: { scenarios: ScenarioResult[]; historyCpu?: Awaited<Retur
     out.push(
       `idle in-memory session: ${m.heapPerSession} B of heap, of which ${m.contentPerSession} B content → ${m.overheadPerSession} B overhead (target ≤ 4096: ${(m.overheadPerSession ?? Infinity) <= 4096 ? 'met' : 'MISSED'})`,
     );
-  if (report.soak) out.push(`soak: ${JSON.stringify(report.soak)}`);
+  if (report.soak) {
+    const { samples: _samples, ...soakSummary } = report.soak as Record<string, unknown>;
+    out.push(`soak: ${JSON.stringify(soakSummary)}`);
+  }
   out.push(`machine load average at the end: ${(report as { machine?: { loadAverage?: number[] } }).machine?.loadAverage?.map((x) => x.toFixed(1)).join(' ')} (other work on the machine skews latency; CPU/request does not depend on it)`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
