@@ -144,7 +144,8 @@ async function runPrimary(options: WorkersOptions): Promise<number> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  // SIGHUP reloads the config in every worker (each also watches the file).
+  // SIGHUP reloads the config in every worker (the gateway's reloader there listens for it, and
+  // also watches the file).
   process.on('SIGHUP', () => byIndex.forEach((w) => w.process.kill('SIGHUP')));
 
   for (let i = 1; i <= options.workers; i++) fork(i);
@@ -196,7 +197,6 @@ async function runWorker(options: WorkersOptions): Promise<number> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  process.on('SIGHUP', () => void gateway.reload());
   // The primary went away without a signal: do not linger as an orphan.
   process.once('disconnect', stop);
   process.send!({ type: READY, url: gateway.url });
