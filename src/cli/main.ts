@@ -6,7 +6,9 @@ import { runServe } from './serve.js';
 const USAGE = `usage: stateroute <command> [options]
 
 commands:
-  serve   --config FILE [--port N]        start the gateway (config also from STATEROUTE_CONFIG)
+  serve   --config FILE [--port N] [--workers N]
+                                          start the gateway (config also from STATEROUTE_CONFIG);
+                                          --workers N: N processes on one port (sessions must be in Redis)
   check   --config FILE                   validate a config file and exit (non-zero on error)
   explain --config FILE REQUEST.json [--rules]  show which routing rule a request matches, and why
   report  --ledger DIR|postgres://… [--since 24h] [--by backend|model|tenant|route] [--format table|csv|json]
@@ -22,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string' },
+      workers: { type: 'string' },
       ledger: { type: 'string' },
       since: { type: 'string' },
       by: { type: 'string' },
@@ -43,8 +46,13 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     switch (command) {
-      case 'serve':
-        return await runServe({ configFile: needConfig(), port: values.port as string | undefined });
+      case 'serve': {
+        const workers = values.workers === undefined ? 1 : Number(values.workers);
+        if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`serve: --workers must be a whole number ≥ 1, got "${String(values.workers)}"`);
+        if (workers === 1) return await runServe({ configFile: needConfig(), port: values.port as string | undefined });
+        const { runWorkers } = await import('./workers.js');
+        return await runWorkers({ configFile: needConfig(), port: values.port as string | undefined, workers });
+      }
       case 'check':
         return runCheck({ configFile: needConfig(), out, err });
       case 'explain': {

@@ -109,6 +109,9 @@ export interface Metrics {
   setKnownModels(models: string[]): void;
   /** Exposition text and its content type, for GET /metrics. */
   metrics(): Promise<string>;
+  /** Replaces what metrics() returns: a cluster worker answers with the primary's cluster-wide
+   * aggregate (src/cli/workers.ts). The registry itself keeps this process's own series. */
+  setExposition(source: (() => Promise<string>) | undefined): void;
   readonly contentType: string;
 }
 
@@ -221,6 +224,8 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
     name: 'stateroute_active_sessions',
     help: 'Sessions currently held by the session store.',
     registers,
+    // Every worker of a cluster reads the same shared store: aggregate with max, not sum.
+    aggregator: 'max',
     async collect() {
       if (!activeSource) return;
       try {
@@ -249,6 +254,7 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
   ledgerFailures.inc(0);
   spilled.inc(0);
 
+  let exposition: (() => Promise<string>) | undefined;
   return {
     registry,
     contentType: registry.contentType,
@@ -298,6 +304,9 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
     ledgerWriteFailed: (n) => ledgerFailures.inc(n),
     ledgerSpilled: (n) => spilled.inc(n),
     setKnownModels: (m) => models.set(m),
-    metrics: () => registry.metrics(),
+    metrics: () => (exposition ? exposition() : registry.metrics()),
+    setExposition(source) {
+      exposition = source;
+    },
   };
 }

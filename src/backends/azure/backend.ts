@@ -8,9 +8,10 @@ import type {
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { GatewayError } from '../../errors.js';
 import type { Backend, CallContext, ChatCall, ChatResult, EmbeddingsCall, JsonResult, StreamResult } from '../types.js';
-import { fromUpstreamError } from './error.js';
+import { fromUpstreamError, gatewayErrorFromBody } from './error.js';
 import { chatRequestBody, embeddingsRequestBody } from './request.js';
 import { exposedHeaders, jsonResult } from './response.js';
+import { readAll, responseChunks, type RawChat } from './raw.js';
 import { upstreamStream } from './stream.js';
 
 export interface OpenAIStyleBackendOptions {
@@ -20,6 +21,8 @@ export interface OpenAIStyleBackendOptions {
   client: OpenAI;
   /** Client model name → upstream model (Azure: the deployment). */
   models: Record<string, string>;
+  /** Chat completions over a raw keep-alive pass-through instead of the SDK (raw.ts). */
+  raw?: RawChat;
 }
 
 // OpenAI's own wording for an unknown model: https://platform.openai.com/docs/guides/error-codes
@@ -42,6 +45,7 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
   async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
     const upstreamModel = resolve(call.model);
     const body = chatRequestBody(call, upstreamModel);
+    if (options.raw) return rawChatCall(options.raw, { body, upstreamModel, stream: call.stream, clientWantsUsage: call.clientWantsStreamUsage }, ctx);
     try {
       if (!call.stream) {
         const { data, response } = await client.chat.completions
@@ -99,5 +103,54 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
     models: () => Object.keys(models),
     chat,
     embeddings,
+  };
+}
+
+/** One chat call through the raw pass-through: the same results and errors as the SDK path. */
+async function rawChatCall(
+  raw: RawChat,
+  call: { body: Record<string, unknown>; upstreamModel: string; stream: boolean; clientWantsUsage: boolean },
+  ctx: CallContext,
+): Promise<ChatResult> {
+  const { upstreamModel } = call;
+  const response = await raw({ upstreamModel, body: JSON.stringify(call.body), signal: ctx.signal });
+  const { status, headers } = response;
+  if (status < 200 || status > 299) {
+    const text = await readAll(response.body).catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    throw gatewayErrorFromBody({
+      status,
+      error: typeof parsed === 'object' && parsed !== null ? (parsed as { error?: unknown }).error : undefined,
+      fallbackMessage: `The upstream answered ${status}.`,
+      headers: exposedHeaders(headers),
+    });
+  }
+  if (!call.stream) {
+    const text = await readAll(response.body).catch((err: unknown) => {
+      throw ctx.signal.aborted ? err : new GatewayError({ status: 502, message: 'The upstream broke off its answer.', code: 'upstream_unreachable', cause: err });
+    });
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new GatewayError({ status: 502, message: 'The upstream sent a response that is not valid JSON.', code: 'upstream_invalid_response', cause: err });
+    }
+    return jsonResult({ status, headers, body: data, upstreamModel });
+  }
+  const stream = upstreamStream({ body: responseChunks(response.body), clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
+  return {
+    type: 'stream',
+    status,
+    headers: exposedHeaders(headers),
+    get model() {
+      return stream.model();
+    },
+    chunks: stream.chunks,
+    usage: stream.usage,
   };
 }

@@ -4,6 +4,7 @@
 // https://learn.microsoft.com/azure/ai-services/openai/api-version-lifecycle (v1 surface)
 import OpenAI, { AzureOpenAI } from 'openai';
 import type { AzureOpenAIConfig, OpenAICompatibleConfig } from './config.js';
+import { rawChat, type RawChat } from './raw.js';
 
 /** Options every client gets: no retries (they live outside backends), no environment lookups
  * (config is the only input), no SDK logging (the backend logs with the request's logger). */
@@ -36,3 +37,16 @@ export function azureClient(config: AzureOpenAIConfig): OpenAI {
 
 export const openAICompatibleClient = (config: OpenAICompatibleConfig): OpenAI =>
   new OpenAI({ ...common(config.timeoutMs), baseURL: config.baseURL, apiKey: config.apiKey });
+
+/** The same wire as azureClient, for chat completions without the SDK (raw.ts). */
+export function azureRawChat(config: AzureOpenAIConfig): RawChat {
+  const base = `${trimSlash(config.endpoint)}/openai`;
+  const url =
+    config.surface === 'v1'
+      ? () => `${base}/v1/chat/completions`
+      : (deployment: string) => `${base}/deployments/${encodeURIComponent(deployment)}/chat/completions?api-version=${encodeURIComponent(config.apiVersion ?? '')}`;
+  return rawChat({ url, headers: { 'api-key': config.apiKey }, timeoutMs: config.timeoutMs });
+}
+
+export const openAICompatibleRawChat = (config: OpenAICompatibleConfig): RawChat =>
+  rawChat({ url: () => `${trimSlash(config.baseURL)}/chat/completions`, headers: { authorization: `Bearer ${config.apiKey}` }, timeoutMs: config.timeoutMs });

@@ -1,7 +1,7 @@
 // Azure OpenAI and OpenAI-compatible upstreams: one implementation (backend.ts), two config types.
 import type { BackendFactory } from '../types.js';
 import { createOpenAIStyleBackend } from './backend.js';
-import { azureClient, openAICompatibleClient } from './client.js';
+import { azureClient, azureRawChat, openAICompatibleClient, openAICompatibleRawChat } from './client.js';
 import { azureOpenAIConfigSchema, openAICompatibleConfigSchema } from './config.js';
 
 export const azureOpenAIBackend: BackendFactory<typeof azureOpenAIConfigSchema> = {
@@ -9,7 +9,7 @@ export const azureOpenAIBackend: BackendFactory<typeof azureOpenAIConfigSchema> 
   kind: 'stateless',
   configSchema: azureOpenAIConfigSchema,
   create: ({ name, config }) =>
-    createOpenAIStyleBackend({ name, provider: 'azure.ai.openai', client: azureClient(config), models: config.deployments }),
+    createOpenAIStyleBackend({ name, provider: 'azure.ai.openai', client: azureClient(config), models: config.deployments, raw: azureRawChat(config) }),
 };
 
 export const openAICompatibleBackend: BackendFactory<typeof openAICompatibleConfigSchema> = {
@@ -17,5 +17,5 @@ export const openAICompatibleBackend: BackendFactory<typeof openAICompatibleConf
   kind: 'stateless',
   configSchema: openAICompatibleConfigSchema,
   create: ({ name, config }) =>
-    createOpenAIStyleBackend({ name, provider: 'openai', client: openAICompatibleClient(config), models: config.models }),
+    createOpenAIStyleBackend({ name, provider: 'openai', client: openAICompatibleClient(config), models: config.models, raw: openAICompatibleRawChat(config) }),
 };

@@ -1,6 +1,7 @@
 // Response step (non-streamed) and the pieces the stream step shares: usage normalisation and the
 // upstream headers worth showing a client.
 // https://learn.microsoft.com/azure/ai-services/openai/reference#response-1 (usage, completion_tokens_details)
+import type { IncomingHttpHeaders } from 'node:http';
 import type { JsonResult, Usage } from '../types.js';
 
 type Json = Record<string, unknown>;
@@ -25,10 +26,14 @@ export function normaliseUsage(usage: unknown): Usage | undefined {
 
 /** Request ids and rate-limit state (on errors also the retry hints). The upstream `x-request-id`
  * is renamed so it cannot be mistaken for (or overwrite) the gateway's own request id. */
-export function exposedHeaders(headers: Headers | undefined): Record<string, string> {
+export function exposedHeaders(headers: Headers | IncomingHttpHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
-  headers.forEach((value, name) => {
+  const each = (fn: (value: string, name: string) => void) =>
+    headers instanceof Headers
+      ? headers.forEach(fn)
+      : Object.entries(headers).forEach(([name, value]) => value !== undefined && fn(Array.isArray(value) ? value.join(', ') : value, name));
+  each((value, name) => {
     if (name === 'x-request-id') out['x-upstream-request-id'] = value;
     else if (
       name === 'apim-request-id' ||
@@ -43,7 +48,7 @@ export function exposedHeaders(headers: Headers | undefined): Record<string, str
   return out;
 }
 
-export function jsonResult(options: { status: number; headers: Headers; body: Json; upstreamModel: string }): JsonResult {
+export function jsonResult(options: { status: number; headers: Headers | IncomingHttpHeaders; body: Json; upstreamModel: string }): JsonResult {
   const { body } = options;
   return {
     type: 'json',

@@ -1,0 +1,274 @@
+// `npm run bench`: the gateway against a bare Node pass-through proxy, on loopback, in one run.
+//
+// Children: an instant OpenAI-shaped upstream (Azure wire paths), the Bedrock simulator with no
+// delays, two bare proxies (one per upstream) and `stateroute serve` (memory store; later a second
+// one on Redis). autocannon drives them from this process, systems alternating A B A B, and the
+// medians are reported. Options:
+//   --rounds N        A/B rounds per scenario (default 2)
+//   --duration S      seconds per autocannon run (default 5)
+//   --connections N   concurrent connections (default 32)
+//   --only a,b        scenarios: stateless,stream,stateful-memory,stateful-redis,cpu,memory
+//   --cpu-prof        run the gateway with --cpu-prof (profiles land in bench/results/profiles)
+//   --soak MIN        after the rest, steady stateless load for MIN minutes, sampling the gateway's RSS
+//   --ledger none     run the gateway without its JSONL ledger (to see what the ledger costs)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { ROOT, freePort, runChildJson, startChild, startGatewayChild, type Child } from './children.js';
+import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
+import { historyCpu } from './history-cpu.js';
+import { load, median, type RunNumbers } from './load.js';
+import { signedConverse } from './sign.js';
+import { soak } from './soak.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    soak: { type: 'string' },
+    ledger: { type: 'string', default: 'jsonl' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const want = (s: string) => !only || only.has(s);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Turns per benchmark session: each connection plays 10-turn conversations back to back, a fresh session each. */
+const TURNS = 10;
+
+const RESULTS = join(ROOT, 'bench', 'results');
+mkdirSync(RESULTS, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), 'stateroute-bench-'));
+const children: Child[] = [];
+const track = <T extends Child>(c: T): T => (children.push(c), c);
+const cleanup = async () => {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  rmSync(work, { recursive: true, force: true });
+};
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Scenario {
+  name: string;
+  gateway: () => Parameters<typeof load>[0];
+  baseline: () => Promise<Parameters<typeof load>[0]>;
+  note: string;
+}
+
+interface ScenarioResult {
+  name: string;
+  note: string;
+  gateway: RunNumbers & { runs: RunNumbers[] };
+  baseline: RunNumbers & { runs: RunNumbers[] };
+  ratio: { rps: number; p50: number; p99: number; cpuPerRequest?: number | undefined };
+}
+
+const summarise = (runs: RunNumbers[]): RunNumbers & { runs: RunNumbers[] } => ({
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  requests: runs.reduce((s, r) => s + r.requests, 0),
+  non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
+  errors: runs.reduce((s, r) => s + r.errors, 0),
+  cpuUsPerRequest: runs.every((r) => r.cpuUsPerRequest !== undefined) ? median(runs.map((r) => r.cpuUsPerRequest!)) : undefined,
+  runs,
+});
+
+async function compare(s: Scenario): Promise<ScenarioResult> {
+  const g: RunNumbers[] = [];
+  const b: RunNumbers[] = [];
+  // Warm-up: JIT, connection pools, session code paths.
+  await load({ ...s.gateway(), durationS: 2 });
+  await load({ ...(await s.baseline()), durationS: 2 });
+  for (let round = 0; round < ROUNDS; round++) {
+    g.push(await load(s.gateway()));
+    b.push(await load(await s.baseline()));
+    log(`  ${s.name} round ${round + 1}: gateway ${g.at(-1)!.rps.toFixed(0)} req/s p99 ${g.at(-1)!.p99} ms | proxy ${b.at(-1)!.rps.toFixed(0)} req/s p99 ${b.at(-1)!.p99} ms`);
+  }
+  const gateway = summarise(g);
+  const baseline = summarise(b);
+  return {
+    name: s.name,
+    note: s.note,
+    gateway,
+    baseline,
+    ratio: { rps: gateway.rps / baseline.rps, p50: gateway.p50 / Math.max(baseline.p50, 1), p99: gateway.p99 / Math.max(baseline.p99, 1), cpuPerRequest: gateway.cpuUsPerRequest && baseline.cpuUsPerRequest ? gateway.cpuUsPerRequest / baseline.cpuUsPerRequest : undefined },
+  };
+}
+
+const chatBody = (stream: boolean) =>
+  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say something about foxes.' }], ...(stream ? { stream: true } : {}) });
+const gwHeaders = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' };
+
+let sessionSeq = 0;
+/** One connection's pipeline: TURNS requests on one fresh session, sending only the new user message. */
+const sessionTurns = (prefix: string) =>
+  Array.from({ length: TURNS }, (_, turn) => ({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    setupRequest(req: Record<string, unknown>, context: { session?: string }) {
+      if (turn === 0 || !context.session) context.session = `${prefix}-${process.pid}-${sessionSeq++}`;
+      return {
+        ...req,
+        headers: { ...gwHeaders, 'x-session-id': context.session },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `turn ${turn}: tell me one more thing about the quick brown fox` }] }),
+      };
+    },
+  }));
+
+async function main() {
+  const started = Date.now();
+  const upstream = track(await startChild('upstream.ts'));
+  const bedrock = track(await startChild('bedrock.ts'));
+  const proxy = track(await startChild('proxy.ts', [upstream.url]));
+  const bedrockProxy = track(await startChild('proxy.ts', [bedrock.url]));
+
+  const startGateway = async (store: Parameters<typeof benchConfigYaml>[0]['store'], tag: string) => {
+    const port = await freePort();
+    const configFile = join(work, `gateway-${tag}.yaml`);
+    writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: bedrock.url, ledgerDir: join(work, `ledger-${tag}`), store, ledger: values.ledger === 'none' ? 'none' : 'jsonl' }));
+    const profDir = join(RESULTS, 'profiles');
+    const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    // The gateway's own log (warn and up) goes to a file next to the results, not into the report.
+    return track(await startGatewayChild({ configFile, port, nodeArgs, logFile: join(RESULTS, `gateway-${tag}.log`) }));
+  };
+  const gateway = await startGateway({ type: 'memory' }, 'memory');
+  log(`upstream ${upstream.url}  bedrock ${bedrock.url}  proxy ${proxy.url}  gateway ${gateway.url}`);
+
+  const common = { connections: CONNECTIONS, durationS: DURATION };
+  const azurePath = `/openai/deployments/${DEPLOYMENT}/chat/completions?api-version=${API_VERSION}`;
+  // The stateful baseline: the client keeps the history itself and sends a signed Converse call of
+  // the benchmark sessions' mean length (turn t sends 2t+1 messages; t = 0…9 → 10 on average).
+  const statefulBaseline = async () => {
+    const signed = await signedConverse({ url: bedrock.url, messages: TURNS + 1 });
+    return { ...common, pid: bedrockProxy.proc.pid, url: `${bedrockProxy.url}${signed.path}`, headers: signed.headers, body: signed.body };
+  };
+
+  const scenarios: Scenario[] = [];
+  if (want('stateless'))
+    scenarios.push({
+      name: 'stateless',
+      note: 'POST /v1/chat/completions → Azure (instant upstream), JSON answer',
+      gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(false) }),
+      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(false) }),
+    });
+  if (want('stream'))
+    scenarios.push({
+      name: 'stream',
+      note: 'the same with stream:true: 22 SSE chunks + usage + [DONE]',
+      gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(true) }),
+      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(true) }),
+    });
+  if (want('stateful-memory'))
+    scenarios.push({
+      name: 'stateful-memory',
+      note: `x-session-id → Bedrock simulator, memory store; ${TURNS}-turn sessions, client sends only the new message. Baseline: client-signed Converse with ${TURNS + 1} messages through the bare proxy`,
+      gateway: () => ({ ...common, pid: gateway.proc.pid, url: gateway.url, requests: sessionTurns('mem') }),
+      baseline: statefulBaseline,
+    });
+
+  const results: ScenarioResult[] = [];
+  for (const s of scenarios) {
+    log(`scenario ${s.name}`);
+    results.push(await compare(s));
+  }
+
+  let redisPrefix: string | undefined;
+  if (want('stateful-redis')) {
+    redisPrefix = `stateroute-bench-${process.pid}-${Date.now()}:`;
+    const redisGateway = await startGateway({ type: 'redis', url: REDIS_URL, keyPrefix: redisPrefix }, 'redis');
+    log('scenario stateful-redis');
+    results.push(
+      await compare({
+        name: 'stateful-redis',
+        note: 'the same with the Redis session store',
+        gateway: () => ({ ...common, pid: redisGateway.proc.pid, url: redisGateway.url, requests: sessionTurns('redis') }),
+        baseline: statefulBaseline,
+      }),
+    );
+    await redisGateway.stop();
+    const redis = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    await redis.quit();
+  }
+
+  const cpu = want('cpu') ? await historyCpu({ url: gateway.url, log }) : undefined;
+
+  let memory: Record<string, number> | undefined;
+  if (want('memory')) {
+    log('memory per idle session');
+    memory = await runChildJson<Record<string, number>>('session-memory.ts', [bedrock.url, '5000'], ['--expose-gc']);
+  }
+
+  const soakResult = values.soak ? await soak({ url: gateway.url, minutes: Number(values.soak), pid: gateway.proc.pid!, body: chatBody(true), headers: gwHeaders, log }) : undefined;
+
+  await cleanup();
+  const report = {
+    date: new Date().toISOString(),
+    machine: { loadAverage: (await import('node:os')).loadavg(), node: process.version, cpus: (await import('node:os')).cpus().length, model: (await import('node:os')).cpus()[0]?.model },
+    settings: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, ledger: values.ledger, logging: 'warn' },
+    scenarios: results,
+    historyCpu: cpu,
+    idleSession: memory,
+    soak: soakResult,
+    elapsedS: (Date.now() - started) / 1000,
+  };
+  const file = join(RESULTS, `bench-${report.date.replaceAll(':', '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  print(report);
+  log(`\nwritten ${file} (${report.elapsedS.toFixed(0)} s)`);
+}
+
+function print(report: { scenarios: ScenarioResult[]; historyCpu?: Awaited<ReturnType<typeof historyCpu>> | undefined; idleSession?: Record<string, number> | undefined; soak?: unknown }) {
+  const pad = (s: string | number, n: number) => String(s).padStart(n);
+  const out: string[] = [];
+  out.push('');
+  if (report.scenarios.length > 0) out.push(`scenario          gateway req/s  p50  p99 |  proxy req/s  p50  p99 | ratio req/s  p99  CPU/req (medians; ${ROUNDS} rounds A/B, ${CONNECTIONS} connections, ${DURATION} s each)`);
+  for (const r of report.scenarios) {
+    const g = r.gateway;
+    const b = r.baseline;
+    const fails = g.non2xx + g.errors > 0 ? `  gateway failures: ${g.non2xx} non-2xx, ${g.errors} errors` : '';
+    out.push(
+      `${r.name.padEnd(17)} ${pad(g.rps.toFixed(0), 13)} ${pad(g.p50, 4)} ${pad(g.p99, 4)} | ${pad(b.rps.toFixed(0), 12)} ${pad(b.p50, 4)} ${pad(b.p99, 4)} | ${pad(r.ratio.rps.toFixed(2), 11)} ${pad(r.ratio.p99.toFixed(2), 4)} ${pad(r.ratio.cpuPerRequest?.toFixed(2) ?? '-', 6)}  (CPU µs/request: gateway ${g.cpuUsPerRequest?.toFixed(0) ?? '-'}, proxy ${b.cpuUsPerRequest?.toFixed(0) ?? '-'})${fails}`,
+    );
+  }
+  const targets = report.scenarios.filter((r) => r.name === 'stateless' || r.name === 'stream');
+  for (const r of targets)
+    out.push(`  target ${r.name}: throughput ≥ 0.60× → ${r.ratio.rps.toFixed(2)}× ${r.ratio.rps >= 0.6 ? 'met' : 'MISSED'}; p99 ≤ 1.5× → ${r.ratio.p99.toFixed(2)}× ${r.ratio.p99 <= 1.5 ? 'met' : 'MISSED'}`);
+  const cpu = report.historyCpu;
+  if (cpu)
+    out.push(
+      `gateway CPU per stateful turn: ${cpu.at10.toFixed(3)} ms at 10 messages, ${cpu.at500.toFixed(3)} ms at 500 → ${cpu.ratio.toFixed(2)}× (target ≤ 1.3×: ${cpu.ratio <= 1.3 ? 'met' : 'MISSED'})`,
+    );
+  const m = report.idleSession;
+  if (m)
+    out.push(
+      `idle in-memory session: ${m.heapPerSession} B of heap, of which ${m.contentPerSession} B content → ${m.overheadPerSession} B overhead (target ≤ 4096: ${(m.overheadPerSession ?? Infinity) <= 4096 ? 'met' : 'MISSED'})`,
+    );
+  if (report.soak) {
+    const { samples: _samples, ...soakSummary } = report.soak as Record<string, unknown>;
+    out.push(`soak: ${JSON.stringify(soakSummary)}`);
+  }
+  out.push(`machine load average at the end: ${(report as { machine?: { loadAverage?: number[] } }).machine?.loadAverage?.map((x) => x.toFixed(1)).join(' ')} (other work on the machine skews latency; CPU/request does not depend on it)`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch(async (err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  await cleanup();
+  process.exit(1);
+});

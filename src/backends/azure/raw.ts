@@ -1,0 +1,105 @@
+// Chat completions as a raw HTTP pass-through: the request body serialised once and written with
+// node:http(s) over a keep-alive pool, the response handed back as the Node stream it is. The SDK's
+// fetch path (WHATWG Request/Response, a body stream that undici tees, header objects, signal
+// composition) cost more CPU per call than everything else the gateway does; see bench/.
+// Same wire as the SDK clients in client.ts: the same URL, auth header and api-version.
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { APIUserAbortError } from 'openai';
+import { GatewayError } from '../../errors.js';
+
+export interface RawChatOptions {
+  /** The chat completions URL for an upstream model (Azure: the deployment). */
+  url(upstreamModel: string): string;
+  /** Auth (and any fixed) headers. */
+  headers: Record<string, string>;
+  /** Until the response headers arrive, like the SDK's timeout. */
+  timeoutMs: number;
+  /** Keep-alive sockets per upstream host; requests beyond it queue. */
+  maxSockets?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
+export type RawChat = (options: { upstreamModel: string; body: string; signal: AbortSignal }) => Promise<RawResponse>;
+
+const abortError = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+
+export function rawChat(options: RawChatOptions): RawChat {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
+  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+
+  return ({ upstreamModel, body, signal }) =>
+    new Promise<RawResponse>((resolve, reject) => {
+      if (signal.aborted) return reject(new APIUserAbortError());
+      const url = new URL(options.url(upstreamModel));
+      const secure = url.protocol === 'https:';
+      const payload = Buffer.from(body);
+      let settled = false;
+      let response: IncomingMessage | undefined;
+      const req = (secure ? https : http).request({
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        agent: secure ? agents['https:'] : agents['http:'],
+        headers: { ...options.headers, 'content-type': 'application/json', accept: 'application/json', 'content-length': payload.byteLength },
+      });
+      const timer = setTimeout(() => {
+        fail(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' }));
+        req.destroy();
+      }, options.timeoutMs);
+      const onAbort = () => {
+        if (response) return void response.destroy(abortError());
+        fail(new APIUserAbortError());
+        req.destroy();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      req.once('error', (err) =>
+        fail(signal.aborted ? new APIUserAbortError() : new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err })),
+      );
+      req.once('response', (res) => {
+        settled = true;
+        response = res;
+        clearTimeout(timer);
+        // From here an abort ends the body stream with an AbortError, as fetch does.
+        res.once('close', () => signal.removeEventListener('abort', onAbort));
+        resolve({ status: res.statusCode ?? 502, headers: res.headers, body: res });
+      });
+      req.end(payload);
+    });
+}
+
+export async function readAll(body: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of body) parts.push(part as Buffer);
+  return parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}
+
+/** The body's chunks for a consumer that may stop early. Stopping once the whole response has
+ * arrived (the usual end: `[DONE]`, then the chunked terminator in the same read) keeps the socket
+ * for the next call; stopping mid-response destroys it, which cancels the upstream generation. */
+export async function* responseChunks(res: IncomingMessage): AsyncGenerator<Buffer, void, undefined> {
+  let ended = false;
+  try {
+    for await (const chunk of res.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+    ended = true;
+  } finally {
+    if (!ended) {
+      if (res.complete) res.resume();
+      else res.destroy();
+    }
+  }
+}
