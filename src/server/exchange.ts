@@ -10,7 +10,7 @@ import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
-import { sseResponse } from './sse-response.js';
+import { SSE_HEADERS, sseBody } from './sse-response.js';
 
 export interface ExchangeDeps {
   meter: Meter;
@@ -125,14 +125,14 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     });
     clientSignal.removeEventListener('abort', onClientAbort);
     await turn?.release();
-    throw err;
+    // The client left: whatever the SDK threw (AbortError, APIUserAbortError…) is a 499, not a gateway failure.
+    throw clientSignal.aborted ? abort.signal.reason ?? err : err;
   }
 
   const streamed = result;
   const kept: StreamChunk[] | undefined = turn?.collectsChunks ? [] : undefined;
-  return sseResponse(
+  const body = sseBody(
     streamed,
-    streamed.answeredBy > 0 ? { ...streamed.headers, 'x-stateroute-fallback': fallbackLabel(streamed.target) } : streamed.headers,
     {
       onFirstChunk: () => measure.firstChunk(),
       onWait: (ms) => measure.addUpstreamWait(ms),
@@ -155,4 +155,6 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     },
     () => onClientAbort(),
   );
+  // c.body, not a bare Response: headers already set on the context (request id, route, rule) go out too.
+  return c.body(body, 200, { ...streamed.headers, ...SSE_HEADERS });
 }

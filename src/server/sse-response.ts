@@ -26,7 +26,9 @@ export interface StreamHooks {
   onFirstChunk?(): void;
 }
 
-export function sseResponse(result: StreamResult, headers: Record<string, string>, hooks: StreamHooks, abort: () => void): Response {
+/** The SSE body; the caller sends it with `c.body()` so headers set on the context (request id,
+ * routing decision) go out too. */
+export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => void): ReadableStream<Uint8Array> {
   const iterator = result.chunks[Symbol.asyncIterator]();
   let ended = false;
   let first = true;
@@ -71,5 +73,5 @@ export function sseResponse(result: StreamResult, headers: Record<string, string
     },
   }, { highWaterMark: 0 });
 
-  return new Response(body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
+  return body;
 }

@@ -105,3 +105,18 @@ describe('stateless path through the openai client', () => {
     expect(ok.choices[0]!.message.content).toBeTruthy();
   });
 });
+
+describe('response headers', () => {
+  it('a streamed answer carries the request id and the routing decision too', async () => {
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'x-request-id': 'stream-hdr-1' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(res.headers.get('x-request-id')).toBe('stream-hdr-1');
+    expect(res.headers.get('x-stateroute-route')).toBeTruthy();
+    expect(res.headers.get('x-stateroute-rule')).toBeTruthy();
+    await res.text();
+  });
+});

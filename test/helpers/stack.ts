@@ -35,6 +35,8 @@ export interface StackOptions {
   replicas?: number;
   /** Pause between the Bedrock simulator's stream frames (slow streams for disconnect tests). */
   bedrockStreamDelayMs?: number;
+  /** Where the gateways log (default: silent). */
+  logger?: import('pino').Logger;
   /** Write the config to a file and start from it, so reloads work. */
   withConfigFile?: boolean;
 }
@@ -75,7 +77,7 @@ ${options.extraYaml ?? ''}`;
   }
   const config = parseConfig(yaml, configFile ?? 'stack.yaml', {});
   const gateways: Gateway[] = [];
-  for (let i = 0; i < (options.replicas ?? 1); i++) gateways.push(await startGateway({ config, configFile, env: {}, port: 0, logger: createLogger({ level: 'silent' }) }));
+  for (let i = 0; i < (options.replicas ?? 1); i++) gateways.push(await startGateway({ config, configFile, env: {}, port: 0, logger: options.logger ?? createLogger({ level: 'silent' }) }));
   const gateway = gateways[0]!;
   return {
     gateway,

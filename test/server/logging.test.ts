@@ -25,3 +25,31 @@ describe('request logging', () => {
     expect(all).not.toContain('sk-wrong-key-but-long-enough');
   });
 });
+
+describe('client disconnect logging', () => {
+  it('a client that leaves during a non-streamed call is a 499 at info level, not an error', async () => {
+    const { lines, logger } = capture();
+    const { startStack, KEY } = await import('../helpers/stack.js');
+    const stack = await startStack({ logger });
+    const metered: unknown[] = [];
+    const record = stack.gateway.meter.record.bind(stack.gateway.meter);
+    stack.gateway.meter.record = (input) => (metered.push(input), record(input));
+    stack.azure.faults.push({ delayBeforeHeadersMs: 2000 });
+    const controller = new AbortController();
+    const pending = fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    await pending;
+    await expect.poll(() => metered.length).toBe(1);
+    expect(metered[0]).toMatchObject({ status: 499, errorSource: 'client' });
+    await new Promise((r) => setTimeout(r, 50));
+    await stack.close();
+    const records = lines.map((l) => JSON.parse(l));
+    expect(records.filter((r) => r.level >= 50)).toEqual([]);
+  });
+});
