@@ -44,6 +44,8 @@ export interface MeterRecordInput {
   /** Raw session id; only its salted hash is kept. */
   sessionId?: string | undefined;
   stream: boolean;
+  /** The usage is the gateway's estimate, not the upstream's report (see LedgerRecord.usageEstimated). */
+  usageEstimated?: boolean | undefined;
 }
 
 export interface Meter {
@@ -117,6 +119,7 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
           status: input.status,
           errorType: input.errorType ?? null,
           sessionHash: input.sessionId ? hashSession(input.tenant, input.sessionId) : null,
+          ...(input.usageEstimated && u ? { usageEstimated: true } : {}),
         };
         // The ledger first: a metrics failure must not lose the record.
         ledger.write(record);

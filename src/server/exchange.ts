@@ -36,10 +36,15 @@ export interface ExchangeSpec {
   facts: RequestFacts;
   decision: RouteDecision;
   backend: Backend;
+  /** Estimated prompt tokens of what was sent, for a stream that ends before the upstream reports usage. */
+  promptTokens?: (turn: Turn | undefined) => number;
   /** Opens the session turn, when the route is stateful and the request names a session. */
   turn?: (signal: AbortSignal) => Promise<Turn | undefined>;
   call(backend: Backend, ctx: CallContext, turn: Turn | undefined): Promise<ChatResult>;
 }
+
+/** Upstreams stream about one token per chunk; the first (role) chunk carries none. */
+const estimateUsage = (input: number, chunks: number) => ({ input, output: Math.max(0, chunks - 1), cacheRead: 0, cacheWrite: 0, reasoning: 0 });
 
 export function route(c: Context<AppEnv>, body: unknown): { facts: RequestFacts; decision: RouteDecision; backend: Backend } {
   const runtime = c.get('runtime');
@@ -131,21 +136,29 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
 
   const streamed = result;
   const kept: StreamChunk[] | undefined = turn?.collectsChunks ? [] : undefined;
+  let chunks = 0;
   const body = sseBody(
     streamed,
     {
       onFirstChunk: () => measure.firstChunk(),
       onWait: (ms) => measure.addUpstreamWait(ms),
-      onChunk: kept ? (chunk) => kept.push(chunk) : undefined,
+      onChunk: (chunk) => {
+        chunks++;
+        kept?.push(chunk);
+      },
       beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
       onEnd: (outcome) => {
         clientSignal.removeEventListener('abort', onClientAbort);
         const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
         // A continuation may have moved the answer to a fallback mid-stream: meter the one that finished.
         measure.routed(spec.decision, streamed.target.backend);
+        // No usage from the upstream (the client left, the stream was cut): estimate rather than bill nothing.
+        const reported = streamed.usage();
+        const estimated = reported || outcome.ok || !spec.promptTokens ? undefined : estimateUsage(spec.promptTokens(turn), chunks);
         measure.finish({
           status,
-          usage: streamed.usage(),
+          usage: reported ?? estimated,
+          usageEstimated: estimated !== undefined,
           modelAnswered: streamed.model,
           errorType: outcome.ok ? undefined : 'aborted' in outcome ? 'client_closed' : errorTypeOf(outcome.error),
           errorSource: outcome.ok ? undefined : 'aborted' in outcome ? 'client' : 'upstream',

@@ -18,6 +18,7 @@ export interface MeasureEnd {
   usage?: Usage | undefined;
   modelAnswered?: string | undefined;
   errorType?: string | undefined;
+  usageEstimated?: boolean;
   /** Who failed, so only upstream failures count as upstream errors. */
   errorSource?: 'upstream' | 'gateway' | 'client' | undefined;
 }
@@ -87,6 +88,7 @@ export class RequestMeasure {
       status: end.status,
       errorType: end.errorType,
       errorSource: end.errorSource,
+      usageEstimated: end.usageEstimated,
       durationMs,
       ttftMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.t0,
       upstreamMs: this.upstreamMs,

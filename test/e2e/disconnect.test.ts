@@ -44,6 +44,10 @@ describe('client disconnect', () => {
     expect(elapsed, `upstream closed after ${elapsed.toFixed(1)} ms`).toBeLessThan(100);
     await expect.poll(() => metered.length).toBeGreaterThan(before);
     expect(metered.at(-1)).toMatchObject({ status: 499, errorType: 'client_closed', errorSource: 'client', backend: 'bedrock' });
+    // Bedrock reports usage only at the end: the tokens are the gateway's estimate, and say so.
+    expect(metered.at(-1)).toMatchObject({ usageEstimated: true });
+    expect(metered.at(-1)!.usage!.input).toBeGreaterThan(100);
+    expect(metered.at(-1)!.usage!.output).toBeGreaterThan(0);
     const stored = await fetch(`${stack.url}/v1/sessions/${session}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(stored.status).toBe(404);
   });

@@ -44,6 +44,7 @@ const COLUMNS: [name: string, type: string, get: (r: LedgerRecord) => unknown][]
   ['status', 'integer NOT NULL', (r) => r.status],
   ['error_type', 'text', (r) => r.errorType],
   ['session_hash', 'text', (r) => r.sessionHash],
+  ['usage_estimated', 'boolean NOT NULL DEFAULT false', (r) => r.usageEstimated === true],
 ];
 
 const money = (usd: number | null) => (usd === null ? null : picoToUsdString(usdToPico(usd)));
@@ -60,7 +61,7 @@ export class PostgresLedger extends BatchedSink {
   constructor(private readonly options: PostgresLedgerOptions) {
     super(options);
     if (!TABLE.test(options.table)) throw new RangeError(`invalid table name ${JSON.stringify(options.table)}: lowercase letters, digits and "_" only`);
-    // 26 columns × 1000 rows stays far below PostgreSQL's 65535 bind parameters.
+    // 27 columns × 1000 rows stays far below PostgreSQL's 65535 bind parameters.
     this.maxBatch = 1000;
     // Bounded waits: a hung database must not hold close() (and so shutdown) forever; a timed-out batch is spilled.
     this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 2, connectionTimeoutMillis: 5000, query_timeout: 15_000 });
@@ -93,6 +94,8 @@ export class PostgresLedger extends BatchedSink {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stateroute-ledger:${this.options.table}`]);
       await client.query(createTableSql(this.options.table));
+      // Tables created before the column existed get it here.
+      await client.query(`ALTER TABLE ${this.options.table} ADD COLUMN IF NOT EXISTS usage_estimated boolean NOT NULL DEFAULT false`);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
@@ -143,6 +146,7 @@ export function rowToRecord(row: Row): LedgerRecord {
     status: num(row.status),
     errorType: row.error_type === null ? null : String(row.error_type),
     sessionHash: row.session_hash === null ? null : String(row.session_hash),
+    ...(row.usage_estimated === true ? { usageEstimated: true } : {}),
   };
 }
 

@@ -31,6 +31,9 @@ export interface LedgerRecord {
   errorType: string | null;
   /** Salted SHA-256 of tenant and session id (hex, 32 chars); null without a session. */
   sessionHash: string | null;
+  /** Present and true when the upstream never reported usage (the client left mid-stream, the stream
+   * was cut) and the tokens are the gateway's estimate: prompt characters / 4, one token per chunk. */
+  usageEstimated?: boolean;
 }
 
 export interface LedgerHooks {

@@ -1,5 +1,6 @@
 // POST /v1/chat/completions — https://platform.openai.com/docs/api-reference/chat/create
 import type { Handler } from 'hono';
+import { promptTokens } from '../../limits/estimate.js';
 import type { AppEnv } from '../context.js';
 import { exchange, route, type ExchangeDeps, type Turn } from '../exchange.js';
 import { chatBody, wantsStreamUsage } from '../validate.js';
@@ -22,6 +23,7 @@ export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
       facts,
       decision,
       backend,
+      promptTokens: (turn) => promptTokens(turn?.messages ?? body.messages),
       turn:
         sessionId && deps.openTurn
           ? (signal) => deps.openTurn!({ tenant: c.get('tenant'), sessionId, messages: body.messages, signal, stream, c })
