@@ -34,6 +34,13 @@ export function clusterProblems(config: Config, workers: number): string[] {
       `sessions.store is "memory": with --workers ${workers} every worker would keep its own sessions, and a session's next turn ` +
         'could land on a worker that has never seen it. Sessions must be shared: set sessions.store to { type: redis, url: … }.',
     );
+  const counted = (l: Record<string, unknown> | undefined) =>
+    !!l && ['requestsPerMinute', 'tokensPerMinute', 'concurrentRequests', 'budgetUsd'].some((k) => l[k] !== undefined && l[k] !== null);
+  if (config.limits.store.type === 'memory' && (counted(config.limits.default) || Object.values(config.limits.tenants).some(counted)))
+    problems.push(
+      `limits.store is "memory": with --workers ${workers} each worker would count on its own, so every limit would be ${workers}× too high. ` +
+        'Set limits.store to { type: redis, url: … }.',
+    );
   return problems;
 }
 

@@ -81,6 +81,15 @@ describe('clusterProblems / workerConfig', () => {
     expect(clusterProblems(redis, 4)).toEqual([]);
   });
 
+  it('refuses per-worker limit counters with more than one worker', () => {
+    const redisSessions = `${base}sessions: { store: { type: redis, url: "redis://127.0.0.1:6379" } }\n`;
+    const memory = parseConfig(`${redisSessions}limits: { default: { requestsPerMinute: 60 } }\n`, 'c.yaml', {});
+    expect(clusterProblems(memory, 2).join()).toMatch(/limits\.store is "memory".*2× too high/);
+    expect(clusterProblems(parseConfig(`${redisSessions}limits: { default: { maxTokens: 100 } }\n`, 'c.yaml', {}), 2)).toEqual([]);
+    const shared = parseConfig(`${redisSessions}limits: { store: { type: redis, url: "redis://127.0.0.1:6379" }, default: { requestsPerMinute: 60 } }\n`, 'c.yaml', {});
+    expect(clusterProblems(shared, 2)).toEqual([]);
+  });
+
   it('gives each worker its own ledger directory (JSONL files, PostgreSQL spill files)', () => {
     const jsonl = parseConfig(`${base}metering: { ledger: { type: jsonl, dir: /var/ledger } }\n`, 'c.yaml', {});
     expect(workerConfig(jsonl, 2).metering.ledger).toMatchObject({ type: 'jsonl', dir: '/var/ledger/worker-2' });
