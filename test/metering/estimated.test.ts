@@ -28,3 +28,17 @@ describe('estimated usage in the ledger', () => {
     expect(records.find((r) => r.requestId === 'est-1')!.costUsd).toBeGreaterThan(0);
   });
 });
+
+describe('reading a --workers ledger', () => {
+  it('a directory with worker-<i>/ subdirectories is read whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sr-workers-'));
+    for (const w of [0, 1]) {
+      const meter = createMeter({ config: meteringSchema.parse({ ledger: { type: 'jsonl', dir: join(dir, `worker-${w}`) } }), logger: pino({ level: 'silent' }), knownModels: [] });
+      meter.record(input(`w${w}`, false));
+      await meter.close();
+    }
+    const ids = [];
+    for await (const r of readLedger(dir)) ids.push(r.requestId);
+    expect(ids.sort()).toEqual(['w0', 'w1']);
+  });
+});

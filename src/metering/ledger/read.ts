@@ -69,12 +69,15 @@ async function* readFile(file: string, options: Pick<ReadLedgerOptions, 'onBadLi
  * holds records written that UTC day, whose start time may be up to a request's length earlier). */
 async function ledgerFiles(dir: string, since: Date | undefined): Promise<{ path: string; kind: 'usage' | 'spill' }[]> {
   const minDay = since ? new Date(since.getTime() - 24 * 3600 * 1000).toISOString().slice(0, 10) : undefined;
-  return (await readdir(dir))
-    .flatMap((name) => {
+  const files = (d: string, names: string[]) =>
+    names.flatMap((name) => {
       const f = parseLedgerFileName(name);
-      return f && (minDay === undefined || f.day >= minDay) ? [{ ...f, path: join(dir, name) }] : [];
-    })
-    .sort((a, b) => a.day.localeCompare(b.day) || a.index - b.index);
+      return f && (minDay === undefined || f.day >= minDay) ? [{ ...f, path: join(d, name) }] : [];
+    });
+  const names = await readdir(dir);
+  // `serve --workers N` gives each worker a `worker-<i>/` directory of its own: read them all.
+  const workers = await Promise.all(names.filter((n) => /^worker-\d+$/.test(n)).map(async (n) => files(join(dir, n), await readdir(join(dir, n)))));
+  return [...files(dir, names), ...workers.flat()].sort((a, b) => a.day.localeCompare(b.day) || a.index - b.index);
 }
 
 function parseRecord(line: string): LedgerRecord | undefined {
