@@ -19,6 +19,8 @@ export interface GatewayStartOptions {
   config: Config;
   /** The file the config came from; enables hot reload on SIGHUP and on file change. */
   configFile?: string;
+  /** Applied to every config read from the file on reload, as it was to `config` (a worker's own ledger dir). */
+  adjust?: (config: Config) => Config;
   /** Environment for ${VAR} interpolation on reload (default process.env). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
@@ -64,7 +66,8 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
       file: options.configFile,
       env: options.env,
       logger,
-      build: (next) => {
+      build: (read) => {
+        const next = options.adjust ? options.adjust(read) : read;
         if (first) {
           first = false;
           return initial;

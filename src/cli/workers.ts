@@ -164,7 +164,7 @@ async function runWorker(options: WorkersOptions): Promise<number> {
   const config = workerConfig(loadConfigFile(options.configFile), index);
   const logger = createLogger({ level: config.logging.level }).child({ worker: index });
   const port = options.port ?? process.env.PORT;
-  const gateway = await startGateway({ config, configFile: options.configFile, logger, port: port === undefined ? undefined : Number(port) });
+  const gateway = await startGateway({ config, configFile: options.configFile, adjust: (c) => workerConfig(c, index), logger, port: port === undefined ? undefined : Number(port) });
 
   // prom-client answers the primary's requests for this worker's registry…
   AggregatorRegistry.setRegistries([gateway.meter.metrics.registry]);
