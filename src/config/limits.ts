@@ -1,6 +1,7 @@
 // The `limits` section: per-tenant request, token, concurrency, max_tokens and USD budget limits,
 // and where their counters live (this process, or Redis shared by every replica).
 import { z } from 'zod';
+import { redisStoreSchema } from './redis.js';
 
 const count = z.number().int().positive();
 
@@ -22,18 +23,7 @@ const tenantLimits = z
   .strict();
 
 const memoryStore = z.object({ type: z.literal('memory') }).strict();
-const redisStore = z
-  .object({
-    type: z.literal('redis'),
-    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-    keyPrefix: z
-      .string()
-      .regex(/^[^{}]*$/, 'must not contain "{" or "}" (Redis Cluster hash tags)')
-      .default('stateroute:limits:'),
-    /** A limiter whose Redis does not answer within this fails the request with 503 (fail closed). */
-    commandTimeoutMs: z.number().int().positive().default(1_000),
-  })
-  .strict();
+const redisStore = redisStoreSchema('stateroute:limits:');
 
 export const limitsSchema = z
   .object({

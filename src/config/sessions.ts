@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redisStoreSchema } from './redis.js';
 
 const MiB = 1024 * 1024;
 
@@ -15,19 +16,7 @@ const memoryStore = z
   })
   .strict();
 
-const redisStore = z
-  .object({
-    type: z.literal('redis'),
-    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-    keyPrefix: z
-      .string()
-      .regex(/^[^{}]*$/, 'must not contain "{" or "}" (Redis Cluster hash tags)')
-      .default('stateroute:'),
-    /** A command that has no answer after this long fails with 503, so a dead Redis never hangs a turn. */
-    commandTimeoutMs: z.number().int().positive().default(1_000),
-    connectTimeoutMs: z.number().int().positive().default(2_000),
-  })
-  .strict();
+const redisStore = redisStoreSchema('stateroute:');
 
 export const sessionsSchema = z
   .object({

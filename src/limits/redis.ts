@@ -115,6 +115,7 @@ export interface RedisLimitStoreOptions {
   url: string;
   keyPrefix: string;
   commandTimeoutMs: number;
+  connectTimeoutMs?: number;
 }
 
 const unavailable = (cause: unknown) =>
@@ -137,7 +138,7 @@ export class RedisLimitStore implements LimitStore {
   constructor(options: RedisLimitStoreOptions) {
     if (/[{}]/.test(options.keyPrefix)) throw new TypeError(`redis limit store: keyPrefix must not contain "{" or "}", got "${options.keyPrefix}"`);
     this.#prefix = options.keyPrefix;
-    this.#redis = new Redis(options.url, { commandTimeout: options.commandTimeoutMs, maxRetriesPerRequest: 0, lazyConnect: false });
+    this.#redis = new Redis(options.url, { commandTimeout: options.commandTimeoutMs, connectTimeout: options.connectTimeoutMs, maxRetriesPerRequest: 0, lazyConnect: false });
     this.#redis.on('error', () => {}); // surfaced per command as 503
   }
 
