@@ -110,6 +110,14 @@ describe('Responses API on the stateful path', () => {
     await expect(client.responses.retrieve(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it('Responses calls are retried like chat completions', async () => {
+    stack.azure.faults.push({ status: 429, headers: { 'retry-after-ms': '10' }, body: { error: { code: '429', message: 'rate limited' } } });
+    const before = stack.azure.requests.length;
+    const r = await client.responses.create({ model: 'gpt-4o', input: 'retry me', store: false });
+    expect(r.output_text).toContain('retry me');
+    expect(stack.azure.requests.length - before).toBe(2);
+  });
+
   it('streams Responses events', async () => {
     const stream = client.responses.stream({ model: 'gpt-4o', input: 'stream me' });
     let text = '';

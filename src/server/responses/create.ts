@@ -6,6 +6,8 @@ import type { CallContext, ChatResult, StreamResult } from '../../backends/types
 import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
+import { callWithResilience } from '../../resilience/call.js';
+import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
 import { RequestMeasure } from '../measure.js';
 import { SSE_HEADERS } from '../sse-response.js';
@@ -56,17 +58,27 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       const chat = toChatRequest(req, history.messages, model);
       const ctx: CallContext = { requestId: c.get('requestId'), tenant, signal: abort.signal, logger: c.get('logger') };
       measure.upstreamCalled();
-      result = await backend.chat(
-        {
-          body: chat.body,
-          model,
-          stream: req.stream === true,
-          clientWantsStreamUsage: false,
-          historyLength: decision.kind === 'stateful' && chat.historyLength > 0 ? chat.historyLength : undefined,
-        },
+      // The same retries, timeouts, fallbacks and breakers as chat completions (issue #6).
+      const plan = resiliencePlan(c.get('runtime'), decision, backend, req.model);
+      const resilient = await callWithResilience({
+        ...plan,
         ctx,
-      );
+        send: (b, attemptCtx) =>
+          b.chat(
+            {
+              body: chat.body,
+              model,
+              stream: req.stream === true,
+              clientWantsStreamUsage: false,
+              historyLength: decision.kind === 'stateful' && chat.historyLength > 0 ? chat.historyLength : undefined,
+            },
+            attemptCtx,
+          ),
+      });
+      result = resilient;
       measure.upstreamAnswered();
+      measure.routed(decision, resilient.target.backend);
+      if (resilient.answeredBy > 0) c.header('x-stateroute-fallback', fallbackLabel(resilient.target));
 
       const skeleton = responseSkeleton(req, { id: newId('resp'), model: result.model });
       const inputItems = inputItemResources(req.input);
@@ -94,7 +106,8 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
         errorType: clientSignal.aborted ? 'client_closed' : errorTypeOf(err),
       });
       detach();
-      throw err;
+      // The client left: whatever the SDK threw is a 499, not a gateway failure.
+      throw clientSignal.aborted ? abort.signal.reason ?? err : err;
     }
   };
 }
