@@ -35,10 +35,16 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
 export async function readLimitedNode(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const part of incoming.iterator({ destroyOnReturn: false })) {
-    size += (part as Buffer).byteLength;
-    if (size > limit) throw tooLarge(limit);
-    parts.push(part as Buffer);
+  try {
+    for await (const part of incoming.iterator({ destroyOnReturn: false })) {
+      size += (part as Buffer).byteLength;
+      if (size > limit) throw tooLarge(limit);
+      parts.push(part as Buffer);
+    }
+  } catch (cause) {
+    if (cause instanceof GatewayError) throw cause;
+    // As in readLimited: a client that hangs up mid-upload ("aborted") is the client's doing, not a 500.
+    throw new GatewayError({ status: 499, message: 'The client closed the connection before the request body ended.', code: 'client_closed', cause });
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
 }
