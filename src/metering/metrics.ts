@@ -90,6 +90,21 @@ export interface RequestObservation {
   counterfactualCost?: Pico | undefined;
 }
 
+type Labels = Record<string, string>;
+interface SeriesLabels {
+  request: Labels;
+  gen: Labels;
+  duration: Labels;
+  info: Labels;
+  backend: Labels;
+  inputTokens: Labels;
+  outputTokens: Labels;
+  tokens: { input: Labels; output: Labels; cache_read: Labels; cache_write: Labels };
+  model: Labels;
+  actualCost: { key: string; labels: { backend: string; model: string; kind: string } };
+  counterfactualCost: { key: string; labels: { backend: string; model: string; kind: string } };
+}
+
 export interface Metrics {
   readonly registry: Registry;
   /** Once per request, at its end (meter.record calls this). */
@@ -180,8 +195,7 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       for (const { labels, pico } of costTotals.values()) this.inc(labels, picoToUsdNumber(pico));
     },
   });
-  const addCost = (labels: { backend: string; model: string; kind: string }, pico: Pico) => {
-    const key = `${labels.backend}\0${labels.model}\0${labels.kind}`;
+  const addCost = ({ key, labels }: { key: string; labels: { backend: string; model: string; kind: string } }, pico: Pico) => {
     const entry = costTotals.get(key);
     if (entry) entry.pico += pico;
     else costTotals.set(key, { labels, pico });
@@ -254,6 +268,40 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
   ledgerFailures.inc(0);
   spilled.inc(0);
 
+  // The label objects of one combination of (already bounded) label values, built once and reused:
+  // a request then allocates none. Bounded by the label caps; cleared if it ever grows past them.
+  const labelSets = new Map<string, SeriesLabels>();
+  const seriesLabels = (
+    routeL: string, ruleL: string, b: string, statusL: string, op: string, prov: string, reqModel: string, resModel: string, model: string, err: string, kind: string,
+  ): SeriesLabels => {
+    const key = `${routeL}\0${ruleL}\0${b}\0${statusL}\0${op}\0${prov}\0${reqModel}\0${resModel}\0${model}\0${err}\0${kind}`;
+    let l = labelSets.get(key);
+    if (l) return l;
+    const gen = { gen_ai_operation_name: op, gen_ai_provider_name: prov, gen_ai_request_model: reqModel, gen_ai_response_model: resModel };
+    const cost = (k: string) => ({ key: `${b}\0${model}\0${k}`, labels: { backend: b, model, kind: k } });
+    l = {
+      request: { route: routeL, rule: ruleL, backend: b, status: statusL },
+      gen,
+      duration: { ...gen, error_type: err },
+      info: { backend: b, kind, provider: prov },
+      backend: { backend: b },
+      inputTokens: { ...gen, gen_ai_token_type: 'input' },
+      outputTokens: { ...gen, gen_ai_token_type: 'output' },
+      tokens: {
+        input: { backend: b, model, type: 'input' },
+        output: { backend: b, model, type: 'output' },
+        cache_read: { backend: b, model, type: 'cache_read' },
+        cache_write: { backend: b, model, type: 'cache_write' },
+      },
+      model: { backend: b, model },
+      actualCost: cost('actual'),
+      counterfactualCost: cost('counterfactual'),
+    };
+    if (labelSets.size >= 50_000) labelSets.clear();
+    labelSets.set(key, l);
+    return l;
+  };
+
   let exposition: (() => Promise<string>) | undefined;
   return {
     registry,
@@ -266,29 +314,29 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       const resModel = models.value(o.modelAnswered ?? '');
       const model = models.value(o.modelAnswered || o.modelRequested);
       const err = errorType.value(o.errorType);
-      requests.inc({ route: route.value(o.route), rule: rule.value(o.rule), backend: b, status: status(o.status) });
-      const gen = { gen_ai_operation_name: op, gen_ai_provider_name: prov, gen_ai_request_model: reqModel, gen_ai_response_model: resModel };
-      opDuration.observe({ ...gen, error_type: err }, o.durationMs / 1000);
-      if (o.ttftMs !== undefined) ttfc.observe(gen, o.ttftMs / 1000);
+      const l = seriesLabels(route.value(o.route), rule.value(o.rule), b, status(o.status), op, prov, reqModel, resModel, model, err, o.kind);
+      requests.inc(l.request);
+      opDuration.observe(l.duration, o.durationMs / 1000);
+      if (o.ttftMs !== undefined) ttfc.observe(l.gen, o.ttftMs / 1000);
       if (b) {
-        backendInfo.set({ backend: b, kind: o.kind, provider: prov }, 1);
-        requestDuration.observe({ backend: b }, o.durationMs / 1000);
-        if (o.ttftMs !== undefined) timeToFirstToken.observe({ backend: b }, o.ttftMs / 1000);
+        backendInfo.set(l.info, 1);
+        requestDuration.observe(l.backend, o.durationMs / 1000);
+        if (o.ttftMs !== undefined) timeToFirstToken.observe(l.backend, o.ttftMs / 1000);
       }
-      if (o.upstreamMs !== undefined) overhead.observe({ backend: b }, Math.max(0, o.durationMs - o.upstreamMs) / 1000);
+      if (o.upstreamMs !== undefined) overhead.observe(l.backend, Math.max(0, o.durationMs - o.upstreamMs) / 1000);
       if (err && b && (o.errorSource ?? 'upstream') === 'upstream') upstreamErrors.inc({ backend: b, error_type: err });
       const u = o.usage;
       if (u) {
-        tokenUsage.observe({ ...gen, gen_ai_token_type: 'input' }, u.input + u.cacheRead + u.cacheWrite);
-        tokenUsage.observe({ ...gen, gen_ai_token_type: 'output' }, u.output);
-        tokens.inc({ backend: b, model, type: 'input' }, u.input);
-        tokens.inc({ backend: b, model, type: 'output' }, u.output);
-        tokens.inc({ backend: b, model, type: 'cache_read' }, u.cacheRead);
-        tokens.inc({ backend: b, model, type: 'cache_write' }, u.cacheWrite);
-        if (o.actualCost === undefined) unpriced.inc({ backend: b, model });
+        tokenUsage.observe(l.inputTokens, u.input + u.cacheRead + u.cacheWrite);
+        tokenUsage.observe(l.outputTokens, u.output);
+        tokens.inc(l.tokens.input, u.input);
+        tokens.inc(l.tokens.output, u.output);
+        tokens.inc(l.tokens.cache_read, u.cacheRead);
+        tokens.inc(l.tokens.cache_write, u.cacheWrite);
+        if (o.actualCost === undefined) unpriced.inc(l.model);
       }
-      if (o.actualCost !== undefined) addCost({ backend: b, model, kind: 'actual' }, o.actualCost);
-      if (o.counterfactualCost !== undefined) addCost({ backend: b, model, kind: 'counterfactual' }, o.counterfactualCost);
+      if (o.actualCost !== undefined) addCost(l.actualCost, o.actualCost);
+      if (o.counterfactualCost !== undefined) addCost(l.counterfactualCost, o.counterfactualCost);
     },
     attemptFailed: (l) => upstreamErrors.inc({ backend: backend.value(l.backend), error_type: errorType.value(l.errorType) || OTHER }),
     retry: (l) => retries.inc({ backend: backend.value(l.backend) }),

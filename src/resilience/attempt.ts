@@ -6,7 +6,7 @@ import type { Backend, CallContext, ChatCall, ChatResult, JsonResult, StreamChun
 import type { TimeoutsConfig } from '../config/resilience.js';
 import type { BreakerTicket } from './breaker.js';
 import { carriesContent } from './chunks.js';
-import { AttemptGuard, firstTokenTimeout, headersTimeout, idleTimeout } from './timeouts.js';
+import { AttemptGuard, firstTokenTimeout, headersTimeout, idleTimeout, type AbortSource } from './timeouts.js';
 
 export interface ResilienceTarget {
   backend: Backend;
@@ -46,7 +46,7 @@ export interface AttemptOptions {
   send: Send;
   ctx: CallContext;
   /** Signals that end the attempt from outside: the client's and the request's deadline. */
-  signals: AbortSignal[];
+  signals: readonly AbortSource[];
   timeouts: TimeoutsConfig;
   ticket: BreakerTicket;
   /** Every result a backend returned, so usage covers failed attempts too. */

@@ -90,11 +90,11 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
   const state = options.state ?? new ResilienceState();
   const random = options.random ?? Math.random;
   const deadline = new Deadline(policy.timeouts.totalMs);
-  const signals = [ctx.signal, deadline.signal];
+  const signals = [ctx.signal, deadline];
   const consumed: ChatResult[] = [];
   const attempts: AttemptRecord[] = [];
-  const stopped = () => ctx.signal.aborted || deadline.signal.aborted;
-  const stopReason = (err: unknown) => (ctx.signal.aborted ? (ctx.signal.reason ?? err) : deadline.signal.aborted ? deadline.signal.reason : err);
+  const stopped = () => ctx.signal.aborted || deadline.aborted;
+  const stopReason = (err: unknown) => (ctx.signal.aborted ? (ctx.signal.reason ?? err) : deadline.aborted ? deadline.reason : err);
   const label = (i: number) => `${targets[i]!.backend.name}/${targets[i]!.model ?? '*'}`;
   const onRetry: NonNullable<ResilienceHooks['onRetry']> = (info) => {
     ctx.logger.warn({ target: label(info.target), attempt: info.attempt, delayMs: Math.round(info.delayMs), error: errorName(info.error) }, 'upstream failed; retrying');

@@ -35,20 +35,46 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** An abort signal that fires after `ms` (the whole request's budget). */
-export class Deadline {
-  private readonly controller = new AbortController();
+/** What an attempt listens to for an end from outside: an AbortSignal, or a Deadline. */
+export interface AbortSource {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** Aborts after `ms` (the whole request's budget). An AbortSource of its own, so a request does
+ * not pay for an AbortController (an EventTarget) unless something asks for `signal`. */
+export class Deadline implements AbortSource {
+  private controller: AbortController | undefined;
+  private listeners: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly endsAt: number;
+  aborted = false;
+  reason: unknown = undefined;
 
   constructor(readonly ms: number) {
     this.endsAt = performance.now() + ms;
-    this.timer = setTimeout(() => this.controller.abort(deadlineExceeded(ms)), ms);
+    this.timer = setTimeout(() => this.expire(), ms);
     this.timer.unref();
   }
 
+  /** An AbortSignal that fires with the deadline, made on first use. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
     return this.controller.signal;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i !== -1) this.listeners.splice(i, 1);
   }
 
   remainingMs(): number {
@@ -57,6 +83,15 @@ export class Deadline {
 
   dispose(): void {
     clearTimeout(this.timer);
+  }
+
+  private expire(): void {
+    this.aborted = true;
+    this.reason = deadlineExceeded(this.ms);
+    this.controller?.abort(this.reason);
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener();
   }
 }
 
@@ -73,7 +108,7 @@ export class AttemptGuard {
   private paused = false;
   private makeError: () => GatewayError = () => timeoutError('upstream_timeout', 'The upstream timed out.');
 
-  constructor(parents: AbortSignal[]) {
+  constructor(parents: readonly AbortSource[]) {
     const signal = this.controller.signal;
     this.aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);

@@ -5,8 +5,9 @@
 import type { StreamChunk, StreamResult } from '../backends/types.js';
 import { toGatewayError, type GatewayError } from '../errors.js';
 
-const encoder = new TextEncoder();
-const DONE = encoder.encode('data: [DONE]\n\n');
+const DONE = 'data: [DONE]\n\n';
+const TICK = Symbol('tick');
+const noop = () => {};
 
 export const SSE_HEADERS: Record<string, string> = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -38,29 +39,49 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
     hooks.onEnd(outcome);
   };
 
+  // Chunks the upstream delivered together (one socket read holds many events) go out as one
+  // enqueue, hence one socket write: after the first chunk of a pull, the next ones are taken while
+  // they are already there, i.e. settle before the event loop's next check phase.
+  let pending: Promise<IteratorResult<StreamChunk>> | undefined;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      let text = '';
       try {
         const t = performance.now();
-        const next = await iterator.next();
+        let next = await (pending ?? iterator.next());
+        pending = undefined;
         hooks.onWait?.(performance.now() - t);
-        if (next.done) {
-          await hooks.beforeDone?.();
-          controller.enqueue(DONE);
-          controller.close();
-          end({ ok: true });
-          return;
+        let tick: Promise<typeof TICK> | undefined;
+        for (;;) {
+          if (next.done) {
+            await hooks.beforeDone?.();
+            controller.enqueue(Buffer.from(text ? `${text}data: [DONE]\n\n` : DONE));
+            controller.close();
+            end({ ok: true });
+            return;
+          }
+          if (first) {
+            first = false;
+            hooks.onFirstChunk?.();
+          }
+          hooks.onChunk?.(next.value);
+          text += `data: ${next.value.json}\n\n`;
+          const following = iterator.next();
+          tick ??= new Promise((resolve) => setImmediate(resolve, TICK));
+          const ready = await Promise.race([following, tick]);
+          if (ready === TICK) {
+            // Not there yet: send what we have; the next pull awaits it (a failure is handled there).
+            following.catch(noop);
+            pending = following;
+            controller.enqueue(Buffer.from(text));
+            return;
+          }
+          next = ready;
         }
-        if (first) {
-          first = false;
-          hooks.onFirstChunk?.();
-        }
-        hooks.onChunk?.(next.value);
-        controller.enqueue(encoder.encode(`data: ${next.value.json}\n\n`));
       } catch (err) {
         if (ended) return;
         const error = toGatewayError(err);
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(error.toJSON())}\n\n`));
+        controller.enqueue(Buffer.from(`${text}data: ${JSON.stringify(error.toJSON())}\n\n`));
         controller.close();
         end({ ok: false, error });
       }

@@ -56,6 +56,39 @@ export class SSEDecoder {
   }
 }
 
+/** Bytes → events without an async step of its own: `push` each chunk, `end` once. For consumers
+ * that already loop over the byte stream (one async hop per read, not per event). */
+export class SSEStreamDecoder {
+  readonly #lines: LineDecoder;
+  readonly #events = new SSEDecoder();
+
+  constructor(options: { maxLineBytes?: number } = {}) {
+    this.#lines = new LineDecoder(options);
+  }
+
+  /** The events this chunk completes, in order. */
+  push(chunk: Uint8Array): SSEEvent[] {
+    const out: SSEEvent[] = [];
+    for (const line of this.#lines.decode(chunk)) {
+      const event = this.#events.decode(line);
+      if (event) out.push(event);
+    }
+    return out;
+  }
+
+  /** The events left when the byte stream ends; the last is `unterminated` if no blank line closed it. */
+  end(): SSEEvent[] {
+    const out: SSEEvent[] = [];
+    for (const line of this.#lines.flush()) {
+      const event = this.#events.decode(line);
+      if (event) out.push(event);
+    }
+    const last = this.#events.flush();
+    if (last) out.push({ ...last, unterminated: true });
+    return out;
+  }
+}
+
 /** Decodes a byte stream (a fetch body, a socket) into SSE events, in order. Returning early
  * (break in for-await) returns the source iterator too, which cancels a fetch body. Throws
  * LineTooLongError when one line outgrows `maxLineBytes`. */
@@ -63,20 +96,9 @@ export async function* decodeSSE(
   source: AsyncIterable<Uint8Array>,
   options: { maxLineBytes?: number } = {},
 ): AsyncGenerator<SSEEvent, void, undefined> {
-  const lines = new LineDecoder(options);
-  const events = new SSEDecoder();
-  for await (const chunk of source) {
-    for (const line of lines.decode(chunk)) {
-      const event = events.decode(line);
-      if (event) yield event;
-    }
-  }
-  for (const line of lines.flush()) {
-    const event = events.decode(line);
-    if (event) yield event;
-  }
-  const last = events.flush();
-  if (last) yield { ...last, unterminated: true };
+  const decoder = new SSEStreamDecoder(options);
+  for await (const chunk of source) yield* decoder.push(chunk);
+  yield* decoder.end();
 }
 
 /** One SSE event carrying `json` (already serialised, so it has no newlines) as its data. */

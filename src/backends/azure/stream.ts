@@ -5,7 +5,7 @@
 // https://platform.openai.com/docs/api-reference/chat-streaming
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
-import { decodeSSE } from '../../streaming/sse.js';
+import { SSEStreamDecoder } from '../../streaming/sse.js';
 import type { StreamChunk, Usage } from '../types.js';
 import { gatewayErrorFromBody } from './error.js';
 import { normaliseUsage } from './response.js';
@@ -25,6 +25,7 @@ export interface UpstreamStream {
   model(): string;
 }
 
+const noop = () => {};
 const USAGE_KEY = '"usage":';
 const MODEL_KEY = '"model":"';
 const FINISH_KEY = '"finish_reason":"';
@@ -47,49 +48,66 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
   async function* chunks(): AsyncGenerator<StreamChunk, void, undefined> {
     let done = false;
     let finished = false;
+    // The bytes are read here and their events handled synchronously: one async step per upstream
+    // read, not one per event. Like for-await, a stop before the end returns the source.
+    const source = options.body[Symbol.asyncIterator]();
+    const decoder = new SSEStreamDecoder();
+    let sourceDone = false;
     try {
-      for await (const event of decodeSSE(options.body)) {
-        // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
-        // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
-        const data = event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
-        if (data === '[DONE]') {
-          done = true;
-          break;
+      read: for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await source.next();
+        } catch (err) {
+          sourceDone = true; // a source that threw is finished; for-await would not return it either
+          throw err;
         }
-        if (data.charCodeAt(0) !== 0x7b /* { */) {
-          logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
-          continue;
-        }
-        if (event.unterminated && !isWholeJson(data)) {
-          logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
-          continue;
-        }
-        if (event.event === 'error' || data.startsWith('{"error":')) throw streamErrorEvent(data);
-
-        if (!modelSeen) {
-          const at = data.indexOf(MODEL_KEY);
-          if (at !== -1 && data.charCodeAt(at + MODEL_KEY.length) !== 0x22) {
-            model = data.slice(at + MODEL_KEY.length, data.indexOf('"', at + MODEL_KEY.length));
-            modelSeen = true;
+        sourceDone = next.done === true;
+        const events = sourceDone ? decoder.end() : decoder.push(next.value);
+        for (const event of events) {
+          // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
+          // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
+          const data = event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
+          if (data === '[DONE]') {
+            done = true;
+            break read;
           }
-        }
-        if (!finished && data.includes(FINISH_KEY)) finished = true;
-
-        if (usageValueAt(data) !== -1) {
-          let value: Record<string, unknown>;
-          try {
-            value = JSON.parse(data) as Record<string, unknown>;
-          } catch {
+          if (data.charCodeAt(0) !== 0x7b /* { */) {
             logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
             continue;
           }
-          usage = normaliseUsage(value.usage) ?? usage;
-          const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
-          if (usageOnly && !clientWantsUsage) continue;
-          yield { json: data, value };
-          continue;
+          if (event.unterminated && !isWholeJson(data)) {
+            logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
+            continue;
+          }
+          if (event.event === 'error' || data.startsWith('{"error":')) throw streamErrorEvent(data);
+
+          if (!modelSeen) {
+            const at = data.indexOf(MODEL_KEY);
+            if (at !== -1 && data.charCodeAt(at + MODEL_KEY.length) !== 0x22) {
+              model = data.slice(at + MODEL_KEY.length, data.indexOf('"', at + MODEL_KEY.length));
+              modelSeen = true;
+            }
+          }
+          if (!finished && data.includes(FINISH_KEY)) finished = true;
+
+          if (usageValueAt(data) !== -1) {
+            let value: Record<string, unknown>;
+            try {
+              value = JSON.parse(data) as Record<string, unknown>;
+            } catch {
+              logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
+              continue;
+            }
+            usage = normaliseUsage(value.usage) ?? usage;
+            const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
+            if (usageOnly && !clientWantsUsage) continue;
+            yield { json: data, value };
+            continue;
+          }
+          yield { json: data };
         }
-        yield { json: data };
+        if (sourceDone) break;
       }
     } catch (err) {
       if (err instanceof GatewayError || signal.aborted) throw err;
@@ -99,6 +117,8 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
         code: 'upstream_stream_interrupted',
         cause: err,
       });
+    } finally {
+      if (!sourceDone) await source.return?.()?.catch(noop);
     }
     if (done) return;
     if (finished && usage) {
