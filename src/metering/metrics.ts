@@ -10,7 +10,7 @@
 // Labels are bounded: models outside the known list become "other", other free-form values are
 // capped per label (later new values become "other"); never session ids, users or keys.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BackendKind, Usage } from '../backends/types.js';
+import type { MeterRecordInput } from './meter.js';
 import { picoToUsdNumber, type Pico } from './money.js';
 import { modelCandidates } from './prices.js';
 
@@ -69,26 +69,11 @@ class ModelLabel {
   }
 }
 
-export interface RequestObservation {
-  route: string;
-  rule: string;
-  backend: string;
-  provider: string;
-  kind: BackendKind | 'none';
-  operation: string;
-  modelRequested: string;
-  modelAnswered?: string | undefined;
-  status: number;
-  errorType?: string | undefined;
-  /** Who failed: only 'upstream' failures count in stateroute_upstream_errors_total (default 'upstream'). */
-  errorSource?: 'upstream' | 'gateway' | 'client' | undefined;
-  durationMs: number;
-  ttftMs?: number | undefined;
-  upstreamMs?: number | undefined;
-  usage?: Usage | undefined;
-  actualCost?: Pico | undefined;
-  counterfactualCost?: Pico | undefined;
-}
+/** What the metrics need of a request: the meter's input (one definition of those fields) plus its cost. */
+export type RequestObservation = Pick<
+  MeterRecordInput,
+  'route' | 'rule' | 'backend' | 'provider' | 'kind' | 'operation' | 'modelRequested' | 'modelAnswered' | 'status' | 'errorType' | 'errorSource' | 'durationMs' | 'ttftMs' | 'upstreamMs' | 'usage'
+> & { actualCost?: Pico | undefined; counterfactualCost?: Pico | undefined };
 
 type Labels = Record<string, string>;
 interface SeriesLabels {
