@@ -44,8 +44,14 @@ export interface Gateway {
   stop(graceMs?: number): Promise<void>;
 }
 
-// Sections that shape long-lived objects: a reload cannot change them, so it says so.
-const RESTART_ONLY = ['listen', 'sessions'] as const;
+// Sections that shape long-lived objects (listener, session store, ledger, limit counters): a reload
+// cannot change them, so it says so.
+const RESTART_ONLY: [section: string, read: (c: Config) => unknown][] = [
+  ['listen', (c) => c.listen],
+  ['sessions', (c) => c.sessions],
+  ['metering.ledger', (c) => c.metering.ledger],
+  ['limits.store', (c) => c.limits.store],
+];
 
 const modelsOf = (runtime: Runtime) => [...runtime.backends.values()].flatMap((b) => b.models());
 
@@ -72,13 +78,9 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
           first = false;
           return initial;
         }
-        for (const section of RESTART_ONLY)
-          if (JSON.stringify(next[section]) !== JSON.stringify(config[section]))
+        for (const [section, read] of RESTART_ONLY)
+          if (JSON.stringify(read(next)) !== JSON.stringify(read(config)))
             logger.warn({ section }, `config section "${section}" changed; it takes effect at the next restart`);
-        if (JSON.stringify(next.metering.ledger) !== JSON.stringify(config.metering.ledger))
-          logger.warn({ section: 'metering.ledger' }, 'config section "metering.ledger" changed; it takes effect at the next restart');
-        if (JSON.stringify(next.limits.store) !== JSON.stringify(config.limits.store))
-          logger.warn({ section: 'limits.store' }, 'config section "limits.store" changed; it takes effect at the next restart');
         const runtime = buildRuntime(next, logger);
         meter.reconfigure({ config: next.metering, knownModels: modelsOf(runtime) });
         const previous = current();

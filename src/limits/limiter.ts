@@ -6,6 +6,7 @@
 // reservation replaced by the real usage and its cost added to the budget. A request that never
 // reaches the meter (a 400 before routing, a GET) is settled by the middleware once the handler returned.
 import { randomUUID } from 'node:crypto';
+import { newRequestId } from '../server/middleware/request-id.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { limitsFor, limitsSchema, type LimitsConfig, type TenantLimits } from '../config/limits.js';
@@ -114,7 +115,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     let key = `${tenant}\0${c.get('requestId')}`;
     if (open.has(key)) {
       // Two requests in flight with one client-chosen id: give this one its own, so each settles its own lease.
-      const id = `req_${randomUUID().replaceAll('-', '')}`;
+      const id = newRequestId();
       c.set('requestId', id);
       c.set('logger', c.get('logger').child({ requestId: id }));
       c.header('x-request-id', id);

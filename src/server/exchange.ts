@@ -130,8 +130,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     });
     clientSignal.removeEventListener('abort', onClientAbort);
     await turn?.release();
-    // The client left: whatever the SDK threw (AbortError, APIUserAbortError…) is a 499, not a gateway failure.
-    throw clientSignal.aborted ? abort.signal.reason ?? err : err;
+    // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
+    throw err;
   }
 
   const streamed = result;

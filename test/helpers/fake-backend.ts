@@ -11,6 +11,8 @@ export interface FakeScript {
   headersDelayMs?: number;
   /** Never answer; only the call's abort signal ends the wait. */
   hang?: boolean;
+  /** On abort, reject with this instead of the signal's reason, as SDKs do (APIUserAbortError, AbortError). */
+  abortError?: Error;
   /** Stream: wait this long before the first content chunk (after the role chunk). */
   firstTokenDelayMs?: number;
   /** Stream: after this many content chunks, go silent until aborted. */
@@ -53,7 +55,10 @@ export class FakeBackend implements Backend {
     this.calls.push(call);
     this.callTimes.push(performance.now());
     const s = this.queue.shift() ?? this.script;
-    if (s.hang) await wait(Number.POSITIVE_INFINITY, ctx.signal);
+    if (s.hang)
+      await wait(Number.POSITIVE_INFINITY, ctx.signal).catch((err: unknown) => {
+        throw s.abortError ?? err;
+      });
     if (s.headersDelayMs) await wait(s.headersDelayMs, ctx.signal);
     if (s.error) throw s.error;
     const tools = s.toolCalls ?? [];

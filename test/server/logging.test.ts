@@ -27,29 +27,27 @@ describe('request logging', () => {
 });
 
 describe('client disconnect logging', () => {
-  it('a client that leaves during a non-streamed call is a 499 at info level, not an error', async () => {
+  it('a client that leaves during a non-streamed call is a 499 at info level, whatever error the SDK threw', async () => {
+    const { listen } = await import('../../src/server/serve.js');
     const { lines, logger } = capture();
-    const { startStack, KEY } = await import('../helpers/stack.js');
-    const stack = await startStack({ logger });
-    const metered: unknown[] = [];
-    const record = stack.gateway.meter.record.bind(stack.gateway.meter);
-    stack.gateway.meter.record = (input) => (metered.push(input), record(input));
-    stack.azure.faults.push({ delayBeforeHeadersMs: 2000 });
+    const g = fakeGateway(undefined, { logger });
+    // openai-node rejects an aborted call with APIUserAbortError, not with the signal's reason.
+    g.stateless.script = { hang: true, abortError: Object.assign(new Error('Request was aborted.'), { name: 'APIUserAbortError' }) };
+    const server = await listen(g.app, { host: '127.0.0.1', port: 0 });
     const controller = new AbortController();
-    const pending = fetch(`${stack.url}/v1/chat/completions`, {
+    const pending = fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       signal: controller.signal,
-      headers: { authorization: `Bearer ${KEY}` },
+      headers: { authorization: `Bearer ${TEST_KEY}` },
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
     }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => g.stateless.calls.length).toBe(1);
     controller.abort();
     await pending;
-    await expect.poll(() => metered.length).toBe(1);
-    expect(metered[0]).toMatchObject({ status: 499, errorSource: 'client' });
-    await new Promise((r) => setTimeout(r, 50));
-    await stack.close();
-    const records = lines.map((l) => JSON.parse(l));
-    expect(records.filter((r) => r.level >= 50)).toEqual([]);
+    await expect.poll(() => g.meter.records.length).toBe(1);
+    expect(g.meter.records[0]).toMatchObject({ status: 499, errorSource: 'client' });
+    await expect.poll(() => lines.map((l) => JSON.parse(l)).find((r) => r.msg === 'request')?.status).toBe(499);
+    await server.drain(0);
+    expect(lines.map((l) => JSON.parse(l)).filter((r) => r.level >= 50)).toEqual([]);
   });
 });

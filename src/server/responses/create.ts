@@ -106,8 +106,8 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
         errorType: clientSignal.aborted ? 'client_closed' : errorTypeOf(err),
       });
       detach();
-      // The client left: whatever the SDK threw is a 499, not a gateway failure.
-      throw clientSignal.aborted ? abort.signal.reason ?? err : err;
+      // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
+      throw err;
     }
   };
 }

@@ -2,12 +2,13 @@
 import type { Handler } from 'hono';
 import { promptTokens } from '../../limits/estimate.js';
 import type { AppEnv } from '../context.js';
+import type { OpenTurnInput } from '../session-turn.js';
 import { exchange, route, type ExchangeDeps, type Turn } from '../exchange.js';
 import { chatBody, wantsStreamUsage } from '../validate.js';
 
 export interface ChatRouteDeps extends ExchangeDeps {
   /** Opens a session turn for stateful routes (undefined: sessions not wired). */
-  openTurn?: (input: { tenant: string; sessionId: string; messages: unknown[]; signal: AbortSignal; stream: boolean; c: Parameters<Handler<AppEnv>>[0] }) => Promise<Turn>;
+  openTurn?: (input: OpenTurnInput) => Promise<Turn>;
 }
 
 export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
@@ -26,7 +27,7 @@ export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
       promptTokens: (turn) => promptTokens(turn?.messages ?? body.messages),
       turn:
         sessionId && deps.openTurn
-          ? (signal) => deps.openTurn!({ tenant: c.get('tenant'), sessionId, messages: body.messages, signal, stream, c })
+          ? (signal) => deps.openTurn!({ tenant: c.get('tenant'), sessionId, messages: body.messages, signal, stream })
           : undefined,
       call: (b, ctx, turn) =>
         b.chat(
