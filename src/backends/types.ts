@@ -18,6 +18,19 @@ export interface Usage {
 
 export const emptyUsage = (): Usage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
 
+/** OpenAI's usage object for a Usage: `prompt_tokens` includes cache reads and writes, `cached_tokens`
+ * are the reads. https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage */
+export function openAIUsage(usage: Usage) {
+  const prompt = usage.input + usage.cacheRead + usage.cacheWrite;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: usage.output,
+    total_tokens: prompt + usage.output,
+    prompt_tokens_details: { cached_tokens: usage.cacheRead },
+    ...(usage.reasoning > 0 ? { completion_tokens_details: { reasoning_tokens: usage.reasoning } } : {}),
+  };
+}
+
 /** An OpenAI chat body as the client sent it, parsed once by the server. Fields the gateway does
  * not read are passed through untouched. https://platform.openai.com/docs/api-reference/chat/create */
 export type ChatBody = Record<string, unknown> & { model: string; messages: ChatMessage[]; stream?: boolean };

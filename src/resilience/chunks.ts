@@ -1,7 +1,7 @@
 // What failure handling needs to know about chat stream chunks: whether one carries content (the
 // first-token timeout and the peek stop there), the text it adds (for a continuation's prefill),
 // and how to make a continuation's chunks read as the same answer.
-import type { ChatBody, ChatCall, StreamChunk, Usage } from '../backends/types.js';
+import { openAIUsage, type ChatBody, type ChatCall, type StreamChunk, type Usage } from '../backends/types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -77,17 +77,6 @@ export function asContinuation(chunk: StreamChunk, id: string | undefined, strip
   return { chunk: { json: JSON.stringify(value), value }, stripped };
 }
 
-/** OpenAI's usage object for a Usage (`input` excludes cache tokens; `prompt_tokens` includes them). */
-export function openAIUsage(usage: Usage): Obj {
-  const prompt = usage.input + usage.cacheRead + usage.cacheWrite;
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: usage.output,
-    total_tokens: prompt + usage.output,
-    prompt_tokens_details: { cached_tokens: usage.cacheRead },
-    completion_tokens_details: { reasoning_tokens: usage.reasoning },
-  };
-}
 
 /** The usage chunk of a continued stream reports what the whole answer consumed, every attempt
  * included, as the meter records it. */

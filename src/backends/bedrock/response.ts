@@ -3,8 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConverseResponse, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletion, ChatCompletionMessageFunctionToolCall } from 'openai/resources/chat/completions';
-import type { CompletionUsage } from 'openai/resources/completions';
-import type { Usage } from '../types.js';
+import { openAIUsage, type Usage } from '../types.js';
 
 export type FinishReason = ChatCompletion.Choice['finish_reason'];
 
@@ -40,16 +39,6 @@ export function toUsage(usage: TokenUsage | undefined): Usage | undefined {
   };
 }
 
-/** OpenAI usage: prompt tokens include cache reads and writes; cached_tokens are the reads. */
-export function toOpenAIUsage(usage: Usage): CompletionUsage {
-  const prompt = usage.input + usage.cacheRead + usage.cacheWrite;
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: usage.output,
-    total_tokens: prompt + usage.output,
-    prompt_tokens_details: { cached_tokens: usage.cacheRead },
-  };
-}
 
 export interface TranslatedResponse {
   body: ChatCompletion;
@@ -88,6 +77,6 @@ export function fromConverseResponse(response: ConverseResponse, options: { mode
     model,
     choices: [{ index: 0, message, finish_reason: finishReason(response.stopReason), logprobs: null }],
   };
-  if (usage) body.usage = toOpenAIUsage(usage);
+  if (usage) body.usage = openAIUsage(usage);
   return { body, usage, model };
 }

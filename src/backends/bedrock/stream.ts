@@ -4,7 +4,8 @@ import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { GatewayError } from '../../errors.js';
 import type { StreamChunk, Usage } from '../types.js';
-import { completionId, finishReason, toOpenAIUsage, toUsage, unixSeconds } from './response.js';
+import { openAIUsage } from '../types.js';
+import { completionId, finishReason, toUsage, unixSeconds } from './response.js';
 
 export interface TranslateStreamOptions {
   /** The Bedrock model id that answers, reported in every chunk. */
@@ -90,7 +91,7 @@ export function translateStream(events: AsyncIterable<ConverseStreamOutput>, opt
         } else if (event.metadata) {
           usage = toUsage(event.metadata.usage);
           answered = event.metadata.trace?.promptRouter?.invokedModelId ?? answered;
-          if (usage && options.clientWantsStreamUsage) yield chunk([], { usage: toOpenAIUsage(usage) });
+          if (usage && options.clientWantsStreamUsage) yield chunk([], { usage: openAIUsage(usage) });
         } else {
           const member = EXCEPTION_MEMBERS.find((m) => event[m] !== undefined);
           if (member) throw exceptionEvent(member, event[member]);
