@@ -1,6 +1,6 @@
-// Child processes of the benchmark: each runs a TypeScript entry under tsx and reports readiness.
+// Child processes of the benchmark: helpers run a TypeScript entry under tsx, the gateway runs from dist/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -52,12 +52,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `stateroute serve --config FILE` as a child; resolves once /healthz answers. */
+/** `stateroute serve --config FILE` from the compiled build (dist/, as the container runs it; under
+ * tsx the same code costs measurably more CPU per request); resolves once /healthz answers. */
 export async function startGatewayChild(options: { configFile: string; port: number; nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv; logFile?: string }): Promise<Child> {
+  const entry = join(ROOT, 'dist', 'cli', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run build; npm run bench does)`);
   const out = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
   const proc = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve', '--config', options.configFile, ...(options.extraArgs ?? [])],
+    [...(options.nodeArgs ?? []), entry, 'serve', '--config', options.configFile, ...(options.extraArgs ?? [])],
     { cwd: ROOT, stdio: ['ignore', out, out], env: options.env ?? process.env },
   );
   const url = `http://127.0.0.1:${options.port}`;
