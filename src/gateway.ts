@@ -1,5 +1,6 @@
 // Assembles a running gateway from a validated config: the runtime snapshot (hot-reloadable),
 // the long-lived parts (meter, session store) and the HTTP listener, and tears it down in order.
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { createReloader, type Reloader } from './config/watch.js';
@@ -11,6 +12,7 @@ import { createAdminApp } from './server/admin.js';
 import { createApp } from './server/app.js';
 import { registerResponsesRoutes } from './server/responses/index.js';
 import { registerSessionRoutes } from './server/routes/sessions.js';
+import type { AppEnv } from './server/context.js';
 import { listen, type Listening } from './server/serve.js';
 import { sessionTurns } from './server/session-turn.js';
 import { createSessionStore, type SessionStore } from './sessions/index.js';
@@ -35,6 +37,8 @@ export interface Gateway {
   /** The admin listener's URL, when `admin.listen` is set. */
   adminUrl?: string;
   runtime(): Runtime;
+  /** The Hono app behind the listener, for in-process callers (`app.request()` in benchmarks). */
+  app: Hono<AppEnv>;
   meter: Meter;
   sessions: SessionStore;
   logger: Logger;
@@ -134,6 +138,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     port: listening.port,
     adminUrl: admin?.url,
     runtime: current,
+    app,
     meter,
     sessions,
     logger,

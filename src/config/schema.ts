@@ -36,6 +36,17 @@ export const configSchema = z
         maxJsonDepth: z.number().int().min(4).max(1000).default(64),
         /** Most messages (chat) or input items (Responses) one request may carry. */
         maxMessages: z.number().int().positive().default(4096),
+        /** Browser clients: the origins allowed to call the gateway (exact, or "*"). Off when absent. */
+        cors: z
+          .object({
+            origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin is "*" or scheme://host[:port], without a path')).min(1),
+            maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+            /** Allow cookies / HTTP auth; needs explicit origins (browsers refuse "*" with credentials). */
+            credentials: z.boolean().default(false),
+          })
+          .strict()
+          .refine((c) => !(c.credentials && c.origins.includes('*')), { message: 'credentials: true needs explicit origins, not "*"', path: ['credentials'] })
+          .optional(),
       })
       .strict()
       .default({ bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000, maxJsonDepth: 64, maxMessages: 4096 }),

@@ -8,6 +8,7 @@ import { metricsHandler } from './admin.js';
 import { baseApp } from './base-app.js';
 import { methodNotAllowed, onNotFound } from './errors.js';
 import { gatewayAuth } from './middleware/auth.js';
+import { corsFromConfig } from './middleware/cors.js';
 import { jsonBody } from './middleware/json-body.js';
 import { chatCompletions, type ChatRouteDeps } from './routes/chat.js';
 import { embeddings } from './routes/embeddings.js';
@@ -40,6 +41,8 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
   const metrics = metricsHandler(options.meter);
   app.get('/metrics', (c, next) => (c.get('runtime').config.admin.listen ? onNotFound(c) : metrics(c, next)));
 
+  // Before auth: a browser's preflight carries no key.
+  app.use('/v1/*', corsFromConfig());
   app.use('/v1/*', gatewayAuth());
   app.use('/v1/*', jsonBody({ limits: () => options.runtime().config.server }));
   if (options.limits) app.use('/v1/*', options.limits);
