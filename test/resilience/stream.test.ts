@@ -1,6 +1,6 @@
 // Failures after the first byte: honest errors, idle timeout, and the continuation from a prefill.
 import { describe, expect, it } from 'vitest';
-import type { Backend, ChatCall, ChatResult, StreamChunk, StreamResult, Usage } from '../../src/backends/types.js';
+import { batchesOf, type Backend, type ChatCall, type ChatResult, type StreamChunk, type StreamResult, type Usage } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { callWithResilience } from '../../src/resilience/call.js';
 import { callFor, consume, context, fakes, fastPolicy, question, targets } from './helpers.js';
@@ -42,8 +42,8 @@ describe('a stream that fails after the first byte', () => {
     const result = await callWithResilience({ targets: targets([primary]), policy: fastPolicy({ timeouts: { idleMs: 80 } }), ctx: context(), makeCall: callFor(true) });
     if (result.type !== 'stream') throw new Error('expected a stream');
     let text = '';
-    for await (const chunk of result.chunks) {
-      text += (JSON.parse(chunk.json).choices[0]?.delta?.content as string | undefined) ?? '';
+    for await (const batch of batchesOf(result)) {
+      for (const chunk of batch) text += (JSON.parse(chunk.json).choices[0]?.delta?.content as string | undefined) ?? '';
       await new Promise((r) => setTimeout(r, 150));
     }
     expect(text).toBe('one two three');
@@ -187,7 +187,7 @@ describe('a stream that fails after the first byte', () => {
     const controller = new AbortController();
     const result = await callWithResilience({ targets: targets([primary]), policy: fastPolicy(), ctx: context(controller.signal), makeCall: callFor(true) });
     if (result.type !== 'stream') throw new Error('expected a stream');
-    const iterator = result.chunks[Symbol.asyncIterator]();
+    const iterator = batchesOf(result)[Symbol.asyncIterator]();
     await iterator.next();
     await iterator.next();
     controller.abort(new GatewayError({ status: 499, message: 'gone', code: 'client_closed' }));

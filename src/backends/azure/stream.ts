@@ -20,7 +20,8 @@ export interface UpstreamStreamOptions {
 }
 
 export interface UpstreamStream {
-  chunks: AsyncIterable<StreamChunk>;
+  /** The chunks each upstream read completes, as one batch (see StreamResult). */
+  batches: AsyncIterable<StreamChunk[]>;
   usage(): Usage | undefined;
   model(): string;
 }
@@ -45,16 +46,17 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
   let model = options.upstreamModel;
   let modelSeen = false;
 
-  async function* chunks(): AsyncGenerator<StreamChunk, void, undefined> {
+  async function* batches(): AsyncGenerator<StreamChunk[], void, undefined> {
     let done = false;
     let finished = false;
-    // The bytes are read here and their events handled synchronously: one async step per upstream
-    // read, not one per event. Like for-await, a stop before the end returns the source.
+    // The bytes are read here and their events handled synchronously, and handed on as one batch:
+    // one async step per upstream read, not one per event. Like for-await, a stop before the end
+    // returns the source.
     const source = options.body[Symbol.asyncIterator]();
     const decoder = new SSEStreamDecoder();
     let sourceDone = false;
     try {
-      read: for (;;) {
+      for (;;) {
         let next: IteratorResult<Uint8Array>;
         try {
           next = await source.next();
@@ -64,13 +66,16 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
         }
         sourceDone = next.done === true;
         const events = sourceDone ? decoder.end() : decoder.push(next.value);
+        const batch: StreamChunk[] = [];
+        // An error event still lets the chunks before it through first, as they came before it.
+        let failure: GatewayError | undefined;
         for (const event of events) {
           // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
           // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
           const data = event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
           if (data === '[DONE]') {
             done = true;
-            break read;
+            break;
           }
           if (data.charCodeAt(0) !== 0x7b /* { */) {
             logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
@@ -80,7 +85,10 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
             logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
             continue;
           }
-          if (event.event === 'error' || data.startsWith('{"error":')) throw streamErrorEvent(data);
+          if (event.event === 'error' || data.startsWith('{"error":')) {
+            failure = streamErrorEvent(data);
+            break;
+          }
 
           if (!modelSeen) {
             const at = data.indexOf(MODEL_KEY);
@@ -102,12 +110,14 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
             usage = normaliseUsage(value.usage) ?? usage;
             const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
             if (usageOnly && !clientWantsUsage) continue;
-            yield { json: data, value };
+            batch.push({ json: data, value });
             continue;
           }
-          yield { json: data };
+          batch.push({ json: data });
         }
-        if (sourceDone) break;
+        if (batch.length > 0) yield batch;
+        if (failure) throw failure;
+        if (done || sourceDone) break;
       }
     } catch (err) {
       if (err instanceof GatewayError || signal.aborted) throw err;
@@ -132,7 +142,7 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
     });
   }
 
-  return { chunks: chunks(), usage: () => usage, model: () => model };
+  return { batches: batches(), usage: () => usage, model: () => model };
 }
 
 /** Only for the one unterminated last event of a stream: is it whole or cut off? */

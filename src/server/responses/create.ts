@@ -2,7 +2,7 @@
 // Validate, load the previous_response_id chain, route, call the chat backend, translate back
 // (JSON or Responses SSE), store on success, and meter the request exactly once at its end.
 import type { Handler } from 'hono';
-import type { CallContext, ChatResult, StreamResult } from '../../backends/types.js';
+import { batchesOf, type CallContext, type ChatResult, type StreamResult } from '../../backends/types.js';
 import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
@@ -121,11 +121,11 @@ interface StreamSpec {
   abort(): void;
 }
 
-/** The Responses SSE body: events are written as the upstream chunks arrive, never buffered. */
+/** The Responses SSE body: events are written as the upstream chunks arrive (a batch at a time), never buffered. */
 function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
   const { result, measure } = spec;
   const translator = new ResponseEventTranslator(spec.skeleton);
-  const iterator = result.chunks[Symbol.asyncIterator]();
+  const iterator = batchesOf(result)[Symbol.asyncIterator]();
   let started = false;
   let first = true;
   let ended = false;
@@ -169,7 +169,8 @@ function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
               first = false;
               measure.firstChunk();
             }
-            const events = translator.chunk(next.value.value ?? (JSON.parse(next.value.json) as Record<string, unknown>));
+            let events = '';
+            for (const chunk of next.value) events += translator.chunk(chunk.value ?? (JSON.parse(chunk.json) as Record<string, unknown>));
             if (events) {
               controller.enqueue(encoder.encode(events));
               return;

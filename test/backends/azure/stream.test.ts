@@ -26,7 +26,7 @@ async function run(clientWantsUsage: boolean, bytes = wire) {
   let out = '';
   let error: unknown;
   try {
-    for await (const chunk of stream.chunks) out += sseData(chunk.json);
+    for await (const batch of stream.batches) for (const chunk of batch) out += sseData(chunk.json);
   } catch (e) {
     error = e;
   }
@@ -69,7 +69,7 @@ describe('upstreamStream', () => {
     }
     const stream = upstreamStream({ body: endless(), clientWantsUsage: false, upstreamModel: 'dep', signal: new AbortController().signal, logger });
     const err = await (async () => {
-      for await (const _ of stream.chunks);
+      for await (const _ of stream.batches);
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('upstream_stream_interrupted');
