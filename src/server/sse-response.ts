@@ -2,6 +2,7 @@
 // and `data: [DONE]`. A failure after the first byte becomes an SSE error event (openai-node raises
 // it as an APIError), never a stream that just stops and looks complete.
 // https://platform.openai.com/docs/api-reference/chat-streaming
+import type { Socket } from 'node:net';
 import { batchesOf, type StreamChunk, type StreamResult } from '../backends/types.js';
 import { toGatewayError, type GatewayError } from '../errors.js';
 
@@ -80,4 +81,16 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
     },
     { highWaterMark: 0 },
   );
+}
+
+/** Lets the response head go out with the first body bytes, in one socket write: the node adapter
+ * flushes the head of a streamed body on its own, a write (and for the client a packet) of its own.
+ * The socket is corked until the next tick, by when a body that is already there has been written
+ * (Node's http corks each response write the same way); a body still on its way gets the head at
+ * that tick, as before. Without a Node socket (tests calling `app.request`) it does nothing. */
+export function coalesceHead(env: unknown): void {
+  const socket = (env as { outgoing?: { socket?: Socket | null } } | undefined)?.outgoing?.socket;
+  if (!socket || typeof socket.cork !== 'function' || socket.writableCorked) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
 }

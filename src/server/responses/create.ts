@@ -10,7 +10,7 @@ import { callWithResilience } from '../../resilience/call.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
 import { RequestMeasure } from '../measure.js';
-import { SSE_HEADERS } from '../sse-response.js';
+import { SSE_HEADERS, coalesceHead } from '../sse-response.js';
 import { newId } from './ids.js';
 import { inputItemResources, itemsToMessages, toChatRequest } from './request.js';
 import { completionOutput, finalizeResponse, responseSkeleton } from './response.js';
@@ -97,6 +97,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
         detach();
         return c.json(response, 200, result.headers);
       }
+      coalesceHead(c.env);
       return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort }), 200, { ...result.headers, ...SSE_HEADERS });
     } catch (err) {
       measure.finish({
