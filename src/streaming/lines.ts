@@ -40,8 +40,9 @@ export class LineDecoder {
     }
     // The complete lines run up to the last terminator and are decoded with one call, not one per
     // line: a terminator is ASCII, so no character is torn there. lastIndexOf runs natively.
-    const last = Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
-    const lines = last >= start ? splitLines(this.#take(chunk.subarray(start, last + 1))) : [];
+    const lastCR = chunk.lastIndexOf(CR);
+    const last = Math.max(chunk.lastIndexOf(LF), lastCR);
+    const lines = last >= start ? splitLines(this.#take(chunk.subarray(start, last + 1)), lastCR >= start) : [];
     if (last >= start && chunk[last] === CR && last === chunk.length - 1) this.#afterCR = true;
     // Copy: the caller may reuse its buffer.
     const rest = Math.max(start, last + 1);
@@ -76,12 +77,13 @@ export class LineDecoder {
   }
 }
 
-/** The lines of `text`, which ends with a terminator ("\r\n", "\n" or "\r"). */
-function splitLines(text: string): string[] {
+/** The lines of `text`, which ends with a terminator ("\r\n", "\n" or "\r"); `crs` when it holds
+ * a "\r" at all (the bytes said so), else only "\n" is searched for. */
+function splitLines(text: string, crs: boolean): string[] {
   const lines: string[] = [];
   let start = 0;
   let nextLF = text.indexOf('\n');
-  let nextCR = text.indexOf('\r');
+  let nextCR = crs ? text.indexOf('\r') : -1;
   while (start < text.length) {
     const i = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR;
     lines.push(text.slice(start, i));
