@@ -181,6 +181,36 @@ describe('a stream that fails after the first byte', () => {
     expect(result.model).toBe('claude-fake');
   });
 
+  it('batches (the chunks of one upstream read): relayed whole, the first content mid-batch, and a continuation rewritten chunk by chunk', async () => {
+    const mk = (content: string | undefined, finish: string | null = null): StreamChunk => ({
+      json: JSON.stringify({ id: 'b', model: 'm', choices: [{ index: 0, delta: content === undefined ? { role: 'assistant', content: '' } : { content }, finish_reason: finish }] }),
+    });
+    const batched = (name: string, reads: StreamChunk[][], error?: Error): Backend => ({
+      name,
+      kind: 'stateless',
+      provider: 'fake',
+      models: () => ['gpt-4o'],
+      async chat() {
+        async function* batches(): AsyncGenerator<StreamChunk[]> {
+          yield* reads;
+          if (error) throw error;
+        }
+        return { type: 'stream', status: 200, headers: {}, model: name, batches: batches(), usage: () => undefined };
+      },
+    });
+    const primary = batched('primary', [[mk(undefined), mk('The '), mk('quick ')], [mk('brown ')]], cut());
+    const fallback = batched('fallback', [[mk(undefined), mk(' '), mk(' fox'), mk(' jumps.')], [mk('', 'stop')]]);
+    const result = await callWithResilience({ targets: [{ backend: primary, acceptsPrefill: false }, { backend: fallback, acceptsPrefill: true }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
+    const seen: StreamChunk[][] = [];
+    for await (const batch of batchesOf(streamOf(result))) seen.push(batch);
+    const contents = seen.map((batch) => batch.map((c) => JSON.parse(c.json).choices[0].delta.content as string));
+    // The primary's first read goes out whole, role chunk included; the continuation loses its role
+    // chunk and the whitespace the trimmed prefill will have made it repeat.
+    expect(contents).toEqual([['', 'The ', 'quick '], ['brown '], ['', 'fox', ' jumps.'], ['']]);
+    expect(seen.flat().map((c) => JSON.parse(c.json).id)).toEqual(Array(8).fill('b'));
+    expect(result.answeredBy).toBe(1);
+  });
+
   it('a client that stops reading releases the upstream stream', async () => {
     const { primary } = fakes();
     primary.script = { reply: 'w '.repeat(50), chunkDelayMs: 5 };
