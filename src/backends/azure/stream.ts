@@ -27,14 +27,24 @@ export interface UpstreamStream {
 }
 
 const noop = () => {};
-const USAGE_KEY = '"usage":';
-const MODEL_KEY = '"model":"';
-const FINISH_KEY = '"finish_reason":"';
+// Keys are searched for without their opening quote, which is checked after a match: V8 searches
+// for a pattern that starts with a character as frequent in JSON as `"` many times slower (about
+// 1 µs per chunk and key).
+const USAGE_KEY = 'usage":';
+const MODEL_KEY = 'model":"';
+const FINISH_KEY = 'finish_reason":"';
 
-/** The index just past `"usage":` when it is followed by a value other than null, else -1. */
+/** The first index from `from` where `key` (a key's name, closing quote and colon) follows an opening quote; -1 if none. */
+function keyAt(data: string, key: string, from = 0): number {
+  for (let i = data.indexOf(key, from); i !== -1; i = data.indexOf(key, i + key.length)) if (i > 0 && data.charCodeAt(i - 1) === 0x22) return i;
+  return -1;
+}
+
+/** The index just past the last `"usage":` when it is followed by a value other than null, else -1. */
 function usageValueAt(data: string): number {
-  const at = data.lastIndexOf(USAGE_KEY);
+  let at = keyAt(data, USAGE_KEY);
   if (at === -1) return -1;
+  for (let next = at; next !== -1; next = keyAt(data, USAGE_KEY, at + USAGE_KEY.length)) at = next;
   let i = at + USAGE_KEY.length;
   while (data.charCodeAt(i) === 0x20) i++;
   return data.startsWith('null', i) ? -1 : i;
@@ -91,13 +101,13 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
           }
 
           if (!modelSeen) {
-            const at = data.indexOf(MODEL_KEY);
+            const at = keyAt(data, MODEL_KEY);
             if (at !== -1 && data.charCodeAt(at + MODEL_KEY.length) !== 0x22) {
               model = data.slice(at + MODEL_KEY.length, data.indexOf('"', at + MODEL_KEY.length));
               modelSeen = true;
             }
           }
-          if (!finished && data.includes(FINISH_KEY)) finished = true;
+          if (!finished && keyAt(data, FINISH_KEY) !== -1) finished = true;
 
           if (usageValueAt(data) !== -1) {
             let value: Record<string, unknown>;
