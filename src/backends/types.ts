@@ -77,13 +77,42 @@ export interface JsonResult extends ResultBase {
   usage: Usage | undefined;
 }
 
-export interface StreamResult extends ResultBase {
+interface StreamResultBase extends ResultBase {
   type: 'stream';
-  /** Chunks in order, without the `[DONE]` sentinel (the server writes it). Throws a GatewayError
-   * when the upstream fails mid-stream. The usage chunk is included only if the client asked. */
-  chunks: AsyncIterable<StreamChunk>;
-  /** Usage so far; final once `chunks` has ended (or failed, or been abandoned). */
+  /** Usage so far; final once the stream has ended (or failed, or been abandoned). */
   usage(): Usage | undefined;
+}
+
+/** The chunks of a stream in order, without the `[DONE]` sentinel (the server writes it); iterating
+ * throws a GatewayError when the upstream fails mid-stream. The usage chunk is included only if the
+ * client asked. A backend hands them over in batches (`batches`: the chunks that arrived together,
+ * one upstream read, in one non-empty array, so each layer pays one async step per read rather than
+ * per chunk) or, when its source yields single events, one at a time (`chunks`). Consumers read
+ * either through `batchesOf`. */
+export type StreamResult = StreamResultBase &
+  ({ batches: AsyncIterable<StreamChunk[]>; chunks?: never } | { chunks: AsyncIterable<StreamChunk>; batches?: never });
+
+/** A stream's chunks as batches, whichever way its backend delivers them. */
+export function batchesOf(result: StreamResult): AsyncIterable<StreamChunk[]> {
+  return result.batches ?? singleBatches(result.chunks!);
+}
+
+/** Each chunk as a batch of one. A plain iterator, not a generator: `return()` reaches the source at
+ * once, even while a `next()` is pending, as a for-await over the source would. */
+function singleBatches(chunks: AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk[]> {
+  return {
+    [Symbol.asyncIterator]() {
+      const source = chunks[Symbol.asyncIterator]();
+      const batch = (next: IteratorResult<StreamChunk>): IteratorResult<StreamChunk[]> => (next.done ? next : { done: false, value: [next.value] });
+      return {
+        next: () => source.next().then(batch),
+        return: async (value?: unknown) => {
+          await source.return?.(value);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 export type ChatResult = JsonResult | StreamResult;

@@ -2,7 +2,7 @@
 // chunks that carry nothing until the first one with content arrives (first-token timeout). Only
 // then is the attempt an answer; any failure before that can still be retried or fall back, since
 // nothing has reached the client.
-import type { Backend, CallContext, ChatCall, ChatResult, JsonResult, StreamChunk, StreamResult } from '../backends/types.js';
+import { batchesOf, type Backend, type CallContext, type ChatCall, type ChatResult, type JsonResult, type StreamChunk, type StreamResult } from '../backends/types.js';
 import type { TimeoutsConfig } from '../config/resilience.js';
 import type { BreakerTicket } from './breaker.js';
 import { carriesContent } from './chunks.js';
@@ -27,8 +27,10 @@ export interface JsonAnswer {
 export interface StreamAnswer {
   type: 'stream';
   result: StreamResult;
-  iterator: AsyncIterator<StreamChunk>;
-  /** Chunks read while peeking, the first content chunk last; the client has seen none of them. */
+  /** The rest of the stream, in batches. */
+  iterator: AsyncIterator<StreamChunk[]>;
+  /** Chunks read while peeking: up to the first content chunk and whatever came in the same batch.
+   * The client has seen none of them. */
   preamble: StreamChunk[];
   /** The stream ended while peeking. */
   ended: boolean;
@@ -81,7 +83,7 @@ const noop = () => {};
 /** Cancels a result that arrived after its attempt was given up. */
 function discardLate(pending: Promise<ChatResult>): void {
   pending.then((late) => {
-    if (late.type === 'stream') void late.chunks[Symbol.asyncIterator]().return?.()?.catch(noop);
+    if (late.type === 'stream') void batchesOf(late)[Symbol.asyncIterator]().return?.()?.catch(noop);
   }, noop);
 }
 
@@ -121,8 +123,8 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
   }
 
   guard.arm(timeouts.firstTokenMs, () => firstTokenTimeout(timeouts.firstTokenMs));
-  const iterator = result.chunks[Symbol.asyncIterator]();
-  const preamble: StreamChunk[] = [];
+  const iterator = batchesOf(result)[Symbol.asyncIterator]();
+  let preamble: StreamChunk[] = [];
   let ended = false;
   try {
     for (;;) {
@@ -131,8 +133,8 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
         ended = true;
         break;
       }
-      preamble.push(next.value);
-      if (carriesContent(next.value)) break;
+      preamble = preamble.length === 0 ? next.value : preamble.concat(next.value);
+      if (next.value.some(carriesContent)) break;
     }
   } catch (err) {
     guard.abort(err);

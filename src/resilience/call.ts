@@ -6,7 +6,7 @@ import type { ResilienceConfig } from '../config/resilience.js';
 import { GatewayError } from '../errors.js';
 import { runAttempt, type Answer, type ResilienceTarget, type Send, type StreamAnswer } from './attempt.js';
 import { prefillCall } from './chunks.js';
-import { cutError, relayChunks, type Continuation } from './relay.js';
+import { cutError, relayBatches, type Continuation } from './relay.js';
 import { classifyFailure, isTargetFailure, retryDelayMs, type FailureKind } from './retry-policy.js';
 import { ResilienceState } from './state.js';
 import { Deadline, sleep } from './timeouts.js';
@@ -207,7 +207,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
 
   function streamed(first: StreamAnswer, index: number): ResilientResult {
     const continuable = targets.some((t, j) => j > index && t.acceptsPrefill);
-    const chunks = relayChunks({
+    const batches = relayBatches({
       first,
       firstIndex: index,
       continuable,
@@ -228,7 +228,7 @@ export async function callWithResilience(options: CallWithResilienceOptions): Pr
       get model() {
         return current!.result.model;
       },
-      chunks,
+      batches,
       usage: () => sumUsage(consumed),
       get answeredBy() {
         return current!.index;

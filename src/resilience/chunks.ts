@@ -9,9 +9,21 @@ const valueOf = (chunk: StreamChunk): Obj => (chunk.value ?? (JSON.parse(chunk.j
 
 const choicesOf = (value: Obj): Obj[] => (Array.isArray(value.choices) ? (value.choices as Obj[]) : []);
 
+/** A delta whose first field is a non-empty text: `"delta":{"content":"` followed by anything but the
+ * closing quote. Read off the JSON without parsing it: a quote inside a JSON string is always escaped,
+ * so a match with a bare `a"` in it is structure, never text inside a string. The opening quote is
+ * checked apart: V8 searches much slower for a pattern that starts with a `"`. */
+const TEXT_DELTA = 'delta":{"content":"';
+const startsWithText = (json: string): boolean => {
+  const at = json.indexOf(TEXT_DELTA);
+  return at > 0 && json.charCodeAt(at - 1) === 0x22 && json.charCodeAt(at + TEXT_DELTA.length) !== 0x22;
+};
+
 /** True once a chunk says something: content, a tool call, a refusal, a finish reason or usage.
- * Role-only chunks and Azure's `prompt_filter_results` chunk carry nothing and may be held back. */
+ * Role-only chunks and Azure's `prompt_filter_results` chunk carry nothing and may be held back.
+ * The common text chunk is recognised without parsing it. */
 export function carriesContent(chunk: StreamChunk): boolean {
+  if (chunk.value === undefined && startsWithText(chunk.json)) return true;
   const value = valueOf(chunk);
   if (value.usage || value.error) return true;
   for (const choice of choicesOf(value)) {

@@ -1,4 +1,5 @@
-// The chunks the client reads once a stream has started answering. The idle timeout counts only
+// The chunks the client reads once a stream has started answering, in the batches they arrived in
+// (one async step per upstream read, not per chunk). The idle timeout counts only
 // while the gateway waits on the upstream (not while a slow client reads). A failure from here on
 // reaches the consumer as the iterator throwing, after the chunks already delivered and never as a
 // clean end, unless a fallback marked `acceptsPrefill` can continue the answer from the text
@@ -48,12 +49,12 @@ export function cutError(err: unknown, why: string): GatewayError {
   });
 }
 
-/** The relay as the StreamResult's `chunks`. A generator dropped before its first `next()` never
+/** The relay as the StreamResult's `batches`. A generator dropped before its first `next()` never
  * runs its `finally`, so that case is handled here: the upstream and the breaker ticket are released. */
-export function relayChunks(options: RelayOptions): AsyncIterable<StreamChunk> {
+export function relayBatches(options: RelayOptions): AsyncIterable<StreamChunk[]> {
   const generator = relay(options);
   let started = false;
-  const iterator: AsyncIterator<StreamChunk> = {
+  const iterator: AsyncIterator<StreamChunk[]> = {
     next() {
       started = true;
       return generator.next();
@@ -77,7 +78,7 @@ function release(answer: StreamAnswer): void {
   void answer.iterator.return?.()?.catch(noop);
 }
 
-async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
+async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk[]> {
   let current = options.first;
   // Every continuation is asked from the client's own request, never from an earlier prefill.
   const original = options.first.call;
@@ -88,7 +89,7 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
   let strip: boolean | undefined;
   let finished = false;
 
-  const out = (chunk: StreamChunk): StreamChunk | undefined => {
+  const outChunk = (chunk: StreamChunk): StreamChunk | undefined => {
     let c = chunk;
     if (strip !== undefined) {
       // A continuation: its role chunk and other empty chunks would repeat what the client has.
@@ -105,22 +106,30 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk> {
     }
     return c;
   };
+  // A batch goes through untouched unless a continuation rewrites its chunks or the text is tracked.
+  const out = (batch: StreamChunk[]): StreamChunk[] => {
+    if (strip === undefined && (opaque || !options.continuable)) return batch;
+    const kept: StreamChunk[] = [];
+    for (const chunk of batch) {
+      const c = outChunk(chunk);
+      if (c) kept.push(c);
+    }
+    return kept;
+  };
 
   try {
     for (;;) {
       try {
-        for (const chunk of current.preamble) {
-          const c = out(chunk);
-          if (c) yield c;
-        }
+        const preamble = out(current.preamble);
+        if (preamble.length > 0) yield preamble;
         if (!current.ended)
           for (;;) {
             current.guard.kick();
             const next = await current.guard.race(current.iterator.next());
             current.guard.pause();
             if (next.done) break;
-            const c = out(next.value);
-            if (c) yield c;
+            const batch = out(next.value);
+            if (batch.length > 0) yield batch;
           }
         finished = true;
         current.guard.dispose();

@@ -10,7 +10,7 @@ import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
-import { SSE_HEADERS, sseBody } from './sse-response.js';
+import { SSE_HEADERS, coalesceHead, sseBody } from './sse-response.js';
 
 export interface ExchangeDeps {
   meter: Meter;
@@ -169,5 +169,6 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     () => onClientAbort(),
   );
   // c.body, not a bare Response: headers already set on the context (request id, route, rule) go out too.
+  coalesceHead(c.env);
   return c.body(body, 200, { ...streamed.headers, ...SSE_HEADERS });
 }

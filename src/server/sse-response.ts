@@ -2,12 +2,11 @@
 // and `data: [DONE]`. A failure after the first byte becomes an SSE error event (openai-node raises
 // it as an APIError), never a stream that just stops and looks complete.
 // https://platform.openai.com/docs/api-reference/chat-streaming
-import type { StreamChunk, StreamResult } from '../backends/types.js';
+import type { Socket } from 'node:net';
+import { batchesOf, type StreamChunk, type StreamResult } from '../backends/types.js';
 import { toGatewayError, type GatewayError } from '../errors.js';
 
 const DONE = 'data: [DONE]\n\n';
-const TICK = Symbol('tick');
-const noop = () => {};
 
 export const SSE_HEADERS: Record<string, string> = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -30,7 +29,7 @@ export interface StreamHooks {
 /** The SSE body; the caller sends it with `c.body()` so headers set on the context (request id,
  * routing decision) go out too. */
 export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => void): ReadableStream<Uint8Array> {
-  const iterator = result.chunks[Symbol.asyncIterator]();
+  const iterator = batchesOf(result)[Symbol.asyncIterator]();
   let ended = false;
   let first = true;
   const end = (outcome: Parameters<StreamHooks['onEnd']>[0]) => {
@@ -39,23 +38,18 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
     hooks.onEnd(outcome);
   };
 
-  // Chunks the upstream delivered together (one socket read holds many events) go out as one
-  // enqueue, hence one socket write: after the first chunk of a pull, the next ones are taken while
-  // they are already there, i.e. settle before the event loop's next check phase.
-  let pending: Promise<IteratorResult<StreamChunk>> | undefined;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let text = '';
-      try {
-        const t = performance.now();
-        let next = await (pending ?? iterator.next());
-        pending = undefined;
-        hooks.onWait?.(performance.now() - t);
-        let tick: Promise<typeof TICK> | undefined;
-        for (;;) {
+  // One enqueue per batch: the chunks the upstream delivered together (one socket read holds many
+  // events) go out as one socket write.
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const t = performance.now();
+          const next = await iterator.next();
+          hooks.onWait?.(performance.now() - t);
           if (next.done) {
             await hooks.beforeDone?.();
-            controller.enqueue(Buffer.from(text ? `${text}data: [DONE]\n\n` : DONE));
+            controller.enqueue(Buffer.from(DONE));
             controller.close();
             end({ ok: true });
             return;
@@ -64,35 +58,39 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
             first = false;
             hooks.onFirstChunk?.();
           }
-          hooks.onChunk?.(next.value);
-          text += `data: ${next.value.json}\n\n`;
-          const following = iterator.next();
-          tick ??= new Promise((resolve) => setImmediate(resolve, TICK));
-          const ready = await Promise.race([following, tick]);
-          if (ready === TICK) {
-            // Not there yet: send what we have; the next pull awaits it (a failure is handled there).
-            following.catch(noop);
-            pending = following;
-            controller.enqueue(Buffer.from(text));
-            return;
+          let text = '';
+          for (const chunk of next.value) {
+            hooks.onChunk?.(chunk);
+            text += `data: ${chunk.json}\n\n`;
           }
-          next = ready;
+          controller.enqueue(Buffer.from(text));
+        } catch (err) {
+          if (ended) return;
+          const error = toGatewayError(err);
+          controller.enqueue(Buffer.from(`data: ${JSON.stringify(error.toJSON())}\n\n`));
+          controller.close();
+          end({ ok: false, error });
         }
-      } catch (err) {
-        if (ended) return;
-        const error = toGatewayError(err);
-        controller.enqueue(Buffer.from(`${text}data: ${JSON.stringify(error.toJSON())}\n\n`));
-        controller.close();
-        end({ ok: false, error });
-      }
+      },
+      async cancel() {
+        // The client went away: stop the upstream at once; tokens produced so far are still metered.
+        abort();
+        end({ ok: false, aborted: true });
+        await iterator.return?.().catch(() => {});
+      },
     },
-    async cancel() {
-      // The client went away: stop the upstream at once; tokens produced so far are still metered.
-      abort();
-      end({ ok: false, aborted: true });
-      await iterator.return?.().catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
+}
 
-  return body;
+/** Lets the response head go out with the first body bytes, in one socket write: the node adapter
+ * flushes the head of a streamed body on its own, a write (and for the client a packet) of its own.
+ * The socket is corked until the next tick, by when a body that is already there has been written
+ * (Node's http corks each response write the same way); a body still on its way gets the head at
+ * that tick, as before. Without a Node socket (tests calling `app.request`) it does nothing. */
+export function coalesceHead(env: unknown): void {
+  const socket = (env as { outgoing?: { socket?: Socket | null } } | undefined)?.outgoing?.socket;
+  if (!socket || typeof socket.cork !== 'function' || socket.writableCorked) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
 }

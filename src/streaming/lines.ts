@@ -1,7 +1,7 @@
 // Byte-level line splitter for text/event-stream, after openai-node's LineDecoder
 // (src/internal/decoders/line.ts). Lines end at "\r\n", "\n" or "\r" (WHATWG SSE §9.2.5), and a
 // terminator may be split across chunks: a chunk ending in "\r" waits to see whether the next
-// one starts with "\n". Bytes are decoded per complete line, so a multi-byte UTF-8 character split
+// one starts with "\n". Only complete lines are decoded, so a multi-byte UTF-8 character split
 // across chunks is never torn (line terminators are ASCII and never occur inside one).
 
 const LF = 0x0a;
@@ -33,31 +33,23 @@ export class LineDecoder {
 
   /** Complete lines found in `chunk` (without their terminators). */
   decode(chunk: Uint8Array): string[] {
-    const lines: string[] = [];
     let start = 0;
     if (this.#afterCR && chunk.length > 0) {
       this.#afterCR = false;
       if (chunk[0] === LF) start = 1;
     }
-    // indexOf runs natively; the next CR and LF positions are each searched again only once passed.
-    let nextLF = chunk.indexOf(LF, start);
-    let nextCR = chunk.indexOf(CR, start);
-    while (nextLF !== -1 || nextCR !== -1) {
-      const i = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR;
-      lines.push(this.#take(chunk.subarray(start, i)));
-      start = i + 1;
-      if (i === nextCR) {
-        if (start === chunk.length) this.#afterCR = true;
-        else if (chunk[start] === LF) start++;
-      }
-      if (nextLF !== -1 && nextLF < start) nextLF = chunk.indexOf(LF, start);
-      if (nextCR !== -1 && nextCR < start) nextCR = chunk.indexOf(CR, start);
-    }
+    // The complete lines run up to the last terminator and are decoded with one call, not one per
+    // line: a terminator is ASCII, so no character is torn there. lastIndexOf runs natively.
+    const lastCR = chunk.lastIndexOf(CR);
+    const last = Math.max(chunk.lastIndexOf(LF), lastCR);
+    const lines = last >= start ? splitLines(this.#take(chunk.subarray(start, last + 1)), lastCR >= start) : [];
+    if (last >= start && chunk[last] === CR && last === chunk.length - 1) this.#afterCR = true;
     // Copy: the caller may reuse its buffer.
-    if (start < chunk.length) {
-      this.#pendingBytes += chunk.length - start;
+    const rest = Math.max(start, last + 1);
+    if (rest < chunk.length) {
+      this.#pendingBytes += chunk.length - rest;
       if (this.#pendingBytes > this.#maxLineBytes) throw new LineTooLongError(this.#maxLineBytes);
-      this.#pending.push(chunk.slice(start));
+      this.#pending.push(chunk.slice(rest));
     }
     return lines;
   }
@@ -83,4 +75,22 @@ export class LineDecoder {
     }
     return this.#utf8.decode(joined);
   }
+}
+
+/** The lines of `text`, which ends with a terminator ("\r\n", "\n" or "\r"); `crs` when it holds
+ * a "\r" at all (the bytes said so), else only "\n" is searched for. */
+function splitLines(text: string, crs: boolean): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  let nextLF = text.indexOf('\n');
+  let nextCR = crs ? text.indexOf('\r') : -1;
+  while (start < text.length) {
+    const i = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR;
+    lines.push(text.slice(start, i));
+    start = i + 1;
+    if (i === nextCR && text.charCodeAt(start) === LF) start++;
+    if (nextLF !== -1 && nextLF < start) nextLF = text.indexOf('\n', start);
+    if (nextCR !== -1 && nextCR < start) nextCR = text.indexOf('\r', start);
+  }
+  return lines;
 }

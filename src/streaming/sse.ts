@@ -16,13 +16,19 @@ export interface SSEEvent {
 
 /** Turns lines into events; a blank line dispatches the event collected so far. */
 export class SSEDecoder {
-  #data: string[] = [];
+  /** The `data:` lines so far, joined with "\n" (almost every event has exactly one). */
+  #data: string | undefined;
   #event: string | undefined;
   #id: string | undefined;
 
   /** Feeds one line; returns the event it completes, if any. */
   decode(line: string): SSEEvent | undefined {
     if (line === '') return this.#dispatch();
+    // The common line first, without the generic field split.
+    if (line.startsWith('data: ')) {
+      this.#addData(line.slice(6));
+      return undefined;
+    }
     if (line.startsWith(':')) return undefined; // comment (keep-alive pings)
 
     const colon = line.indexOf(':');
@@ -30,7 +36,7 @@ export class SSEDecoder {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
 
-    if (field === 'data') this.#data.push(value);
+    if (field === 'data') this.#addData(value);
     else if (field === 'event') this.#event = value;
     else if (field === 'id') {
       if (!value.includes('\0')) this.#id = value;
@@ -44,12 +50,16 @@ export class SSEDecoder {
     return this.#dispatch();
   }
 
+  #addData(value: string): void {
+    this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
+  }
+
   #dispatch(): SSEEvent | undefined {
-    if (this.#data.length === 0 && this.#event === undefined) return undefined;
-    const event: SSEEvent = { data: this.#data.join('\n') };
+    if (this.#data === undefined && this.#event === undefined) return undefined;
+    const event: SSEEvent = { data: this.#data ?? '' };
     if (this.#event !== undefined) event.event = this.#event;
     if (this.#id !== undefined) event.id = this.#id;
-    this.#data = [];
+    this.#data = undefined;
     this.#event = undefined;
     // The last event id persists across events (per spec), so it is not reset here.
     return event;

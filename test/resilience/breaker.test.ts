@@ -1,5 +1,6 @@
 // Circuit breaking: ejection after consecutive failures, skipping, one probe, recovery.
 import { describe, expect, it } from 'vitest';
+import { batchesOf } from '../../src/backends/types.js';
 import { breakerSchema } from '../../src/config/resilience.js';
 import { GatewayError } from '../../src/errors.js';
 import { CircuitBreaker } from '../../src/resilience/breaker.js';
@@ -145,7 +146,7 @@ describe('an ejected primary', () => {
     const probe = await callWithResilience({ targets: route, policy, ctx: context(), state, makeCall: callFor(true) });
     expect(probe.answeredBy).toBe(0);
     if (probe.type !== 'stream') throw new Error('expected a stream');
-    await probe.chunks[Symbol.asyncIterator]().return?.();
+    await batchesOf(probe)[Symbol.asyncIterator]().return?.();
     await expect.poll(() => primary.aborted).toBe(1);
     // The probe slot is free again: the next request may probe the primary instead of being skipped.
     expect((await callWithResilience({ targets: route, policy, ctx: context(), state, makeCall: callFor(true) })).answeredBy).toBe(0);

@@ -11,6 +11,8 @@ describe('chunks', () => {
     ['a role-only chunk', delta({ role: 'assistant', content: '' }), false],
     ["Azure's prompt filter chunk", chunk({ id: '', choices: [], prompt_filter_results: [{ prompt_index: 0 }] }), false],
     ['content', delta({ content: 'Hi' }), true],
+    ['an empty text first', delta({ content: '', role: 'assistant' }), false],
+    ['a role chunk quoting a text delta in a string', delta({ role: 'assistant', content: '' }, { note: '"delta":{"content":"x' }), false],
     ['a tool call', delta({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f', arguments: '' } }] }), true],
     ['a finish reason', delta({}, { finish_reason: 'stop' }), true],
     ['usage', chunk({ id: 'x', choices: [], usage: { prompt_tokens: 1 } }), true],

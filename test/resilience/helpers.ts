@@ -1,6 +1,6 @@
 // Shared pieces of the failure-handling tests: a fast policy, a call context, and a consumer that
 // reads a result the way the SSE writer does.
-import type { CallContext, ChatCall, ChatResult } from '../../src/backends/types.js';
+import { batchesOf, type CallContext, type ChatCall, type ChatResult } from '../../src/backends/types.js';
 import { resilienceSchema, type ResilienceConfig } from '../../src/config/resilience.js';
 import { createLogger } from '../../src/logger.js';
 import type { ResilienceTarget } from '../../src/resilience/call.js';
@@ -53,7 +53,7 @@ export async function consume(result: ChatResult): Promise<{ text: string; chunk
   if (result.type === 'json') return { text: (result.body as any).choices[0].message.content, chunks: [] };
   const chunks: Record<string, any>[] = [];
   try {
-    for await (const chunk of result.chunks) chunks.push(JSON.parse(chunk.json));
+    for await (const batch of batchesOf(result)) for (const chunk of batch) chunks.push(JSON.parse(chunk.json));
   } catch (error) {
     return { text: textOf(chunks), chunks, error };
   }

@@ -1,6 +1,6 @@
 // Failures after the first byte: honest errors, idle timeout, and the continuation from a prefill.
 import { describe, expect, it } from 'vitest';
-import type { Backend, ChatCall, ChatResult, StreamChunk, StreamResult, Usage } from '../../src/backends/types.js';
+import { batchesOf, type Backend, type ChatCall, type ChatResult, type StreamChunk, type StreamResult, type Usage } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { callWithResilience } from '../../src/resilience/call.js';
 import { callFor, consume, context, fakes, fastPolicy, question, targets } from './helpers.js';
@@ -42,8 +42,8 @@ describe('a stream that fails after the first byte', () => {
     const result = await callWithResilience({ targets: targets([primary]), policy: fastPolicy({ timeouts: { idleMs: 80 } }), ctx: context(), makeCall: callFor(true) });
     if (result.type !== 'stream') throw new Error('expected a stream');
     let text = '';
-    for await (const chunk of result.chunks) {
-      text += (JSON.parse(chunk.json).choices[0]?.delta?.content as string | undefined) ?? '';
+    for await (const batch of batchesOf(result)) {
+      for (const chunk of batch) text += (JSON.parse(chunk.json).choices[0]?.delta?.content as string | undefined) ?? '';
       await new Promise((r) => setTimeout(r, 150));
     }
     expect(text).toBe('one two three');
@@ -181,13 +181,43 @@ describe('a stream that fails after the first byte', () => {
     expect(result.model).toBe('claude-fake');
   });
 
+  it('batches (the chunks of one upstream read): relayed whole, the first content mid-batch, and a continuation rewritten chunk by chunk', async () => {
+    const mk = (content: string | undefined, finish: string | null = null): StreamChunk => ({
+      json: JSON.stringify({ id: 'b', model: 'm', choices: [{ index: 0, delta: content === undefined ? { role: 'assistant', content: '' } : { content }, finish_reason: finish }] }),
+    });
+    const batched = (name: string, reads: StreamChunk[][], error?: Error): Backend => ({
+      name,
+      kind: 'stateless',
+      provider: 'fake',
+      models: () => ['gpt-4o'],
+      async chat() {
+        async function* batches(): AsyncGenerator<StreamChunk[]> {
+          yield* reads;
+          if (error) throw error;
+        }
+        return { type: 'stream', status: 200, headers: {}, model: name, batches: batches(), usage: () => undefined };
+      },
+    });
+    const primary = batched('primary', [[mk(undefined), mk('The '), mk('quick ')], [mk('brown ')]], cut());
+    const fallback = batched('fallback', [[mk(undefined), mk(' '), mk(' fox'), mk(' jumps.')], [mk('', 'stop')]]);
+    const result = await callWithResilience({ targets: [{ backend: primary, acceptsPrefill: false }, { backend: fallback, acceptsPrefill: true }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
+    const seen: StreamChunk[][] = [];
+    for await (const batch of batchesOf(streamOf(result))) seen.push(batch);
+    const contents = seen.map((batch) => batch.map((c) => JSON.parse(c.json).choices[0].delta.content as string));
+    // The primary's first read goes out whole, role chunk included; the continuation loses its role
+    // chunk and the whitespace the trimmed prefill will have made it repeat.
+    expect(contents).toEqual([['', 'The ', 'quick '], ['brown '], ['', 'fox', ' jumps.'], ['']]);
+    expect(seen.flat().map((c) => JSON.parse(c.json).id)).toEqual(Array(8).fill('b'));
+    expect(result.answeredBy).toBe(1);
+  });
+
   it('a client that stops reading releases the upstream stream', async () => {
     const { primary } = fakes();
     primary.script = { reply: 'w '.repeat(50), chunkDelayMs: 5 };
     const controller = new AbortController();
     const result = await callWithResilience({ targets: targets([primary]), policy: fastPolicy(), ctx: context(controller.signal), makeCall: callFor(true) });
     if (result.type !== 'stream') throw new Error('expected a stream');
-    const iterator = result.chunks[Symbol.asyncIterator]();
+    const iterator = batchesOf(result)[Symbol.asyncIterator]();
     await iterator.next();
     await iterator.next();
     controller.abort(new GatewayError({ status: 499, message: 'gone', code: 'client_closed' }));

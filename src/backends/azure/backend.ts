@@ -72,7 +72,7 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
         get model() {
           return stream.model();
         },
-        chunks: stream.chunks,
+        batches: stream.batches,
         usage: stream.usage,
       };
       return result;
@@ -150,7 +150,7 @@ async function rawChatCall(
     get model() {
       return stream.model();
     },
-    chunks: stream.chunks,
+    batches: stream.batches,
     usage: stream.usage,
   };
 }

@@ -2,7 +2,7 @@
 // Validate, load the previous_response_id chain, route, call the chat backend, translate back
 // (JSON or Responses SSE), store on success, and meter the request exactly once at its end.
 import type { Handler } from 'hono';
-import type { CallContext, ChatResult, StreamResult } from '../../backends/types.js';
+import { batchesOf, type CallContext, type ChatResult, type StreamResult } from '../../backends/types.js';
 import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
@@ -10,7 +10,7 @@ import { callWithResilience } from '../../resilience/call.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
 import { RequestMeasure } from '../measure.js';
-import { SSE_HEADERS } from '../sse-response.js';
+import { SSE_HEADERS, coalesceHead } from '../sse-response.js';
 import { newId } from './ids.js';
 import { inputItemResources, itemsToMessages, toChatRequest } from './request.js';
 import { completionOutput, finalizeResponse, responseSkeleton } from './response.js';
@@ -97,6 +97,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
         detach();
         return c.json(response, 200, result.headers);
       }
+      coalesceHead(c.env);
       return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort }), 200, { ...result.headers, ...SSE_HEADERS });
     } catch (err) {
       measure.finish({
@@ -121,11 +122,11 @@ interface StreamSpec {
   abort(): void;
 }
 
-/** The Responses SSE body: events are written as the upstream chunks arrive, never buffered. */
+/** The Responses SSE body: events are written as the upstream chunks arrive (a batch at a time), never buffered. */
 function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
   const { result, measure } = spec;
   const translator = new ResponseEventTranslator(spec.skeleton);
-  const iterator = result.chunks[Symbol.asyncIterator]();
+  const iterator = batchesOf(result)[Symbol.asyncIterator]();
   let started = false;
   let first = true;
   let ended = false;
@@ -169,7 +170,8 @@ function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
               first = false;
               measure.firstChunk();
             }
-            const events = translator.chunk(next.value.value ?? (JSON.parse(next.value.json) as Record<string, unknown>));
+            let events = '';
+            for (const chunk of next.value) events += translator.chunk(chunk.value ?? (JSON.parse(chunk.json) as Record<string, unknown>));
             if (events) {
               controller.enqueue(encoder.encode(events));
               return;

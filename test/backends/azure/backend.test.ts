@@ -1,6 +1,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { batchesOf } from '../../../src/backends/types.js';
 import { SSE_DONE, sseData } from '../../../src/streaming/sse.js';
 import { startAzureSimulator, type AzureSimulator } from '../../../src/simulators/azure/index.js';
 import { startRechunkProxy } from '../../simulators/azure/rechunk-proxy.js';
@@ -172,7 +173,7 @@ describe('azure-openai backend, v1 surface and openai-compatible', () => {
     sim.faults.push({ delayBetweenChunksMs: 30 });
     const result = asStream(await azure({ endpoint: sim.url, deployments }).chat(chatCall('one two three four five six', { stream: true }), ctx()));
     let seen = 0;
-    for await (const _ of result.chunks) if (++seen === 2) break;
+    for await (const batch of batchesOf(result)) if ((seen += batch.length) >= 2) break;
     const record = sim.requests.at(-1)!;
     await expect.poll(() => record.outcome, { timeout: 2_000 }).toBe('closed-early');
   });

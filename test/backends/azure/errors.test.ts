@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { APIUserAbortError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { batchesOf } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
 import { CONTENT_FILTER_TRIGGER, azureErrors, startAzureSimulator, type AzureSimulator } from '../../../src/simulators/azure/index.js';
 import { API_KEY, asStream, azure, chatCall, contentOf, ctx, drain } from './helpers.js';
@@ -218,10 +219,11 @@ describe('aborts', () => {
     const result = asStream(await azure({ endpoint: sim.url, deployments }).chat(chatCall('Hello there', { stream: true }), ctx(controller.signal)));
     const seen: string[] = [];
     const err = await (async () => {
-      for await (const c of result.chunks) {
-        seen.push(c.json);
-        if (seen.length === 2) controller.abort();
-      }
+      for await (const batch of batchesOf(result))
+        for (const c of batch) {
+          seen.push(c.json);
+          if (seen.length === 2) controller.abort();
+        }
     })().catch((e: unknown) => e);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(seen.length).toBeLessThan(7);

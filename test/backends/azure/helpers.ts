@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { azureOpenAIBackend, openAICompatibleBackend } from '../../../src/backends/azure/index.js';
-import type { Backend, CallContext, ChatBody, ChatCall, StreamChunk, StreamResult } from '../../../src/backends/types.js';
+import { batchesOf, type Backend, type CallContext, type ChatBody, type ChatCall, type StreamChunk, type StreamResult } from '../../../src/backends/types.js';
 
 export const API_KEY = 'backend-test-key';
 export const logger = pino({ level: 'silent' });
@@ -32,7 +32,7 @@ export function chatCall(content: string, options: { model?: string; stream?: bo
 export async function drain(result: StreamResult): Promise<{ chunks: StreamChunk[]; error: unknown }> {
   const chunks: StreamChunk[] = [];
   try {
-    for await (const chunk of result.chunks) chunks.push(chunk);
+    for await (const batch of batchesOf(result)) chunks.push(...batch);
     return { chunks, error: undefined };
   } catch (error) {
     return { chunks, error };

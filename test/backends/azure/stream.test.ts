@@ -26,7 +26,7 @@ async function run(clientWantsUsage: boolean, bytes = wire) {
   let out = '';
   let error: unknown;
   try {
-    for await (const chunk of stream.chunks) out += sseData(chunk.json);
+    for await (const batch of stream.batches) for (const chunk of batch) out += sseData(chunk.json);
   } catch (e) {
     error = e;
   }
@@ -69,10 +69,35 @@ describe('upstreamStream', () => {
     }
     const stream = upstreamStream({ body: endless(), clientWantsUsage: false, upstreamModel: 'dep', signal: new AbortController().signal, logger });
     const err = await (async () => {
-      for await (const _ of stream.chunks);
+      for await (const _ of stream.batches);
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('upstream_stream_interrupted');
+  });
+
+  it('hands on the events of one read as one batch', async () => {
+    async function* oneRead() {
+      yield wire;
+    }
+    const stream = upstreamStream({ body: oneRead(), clientWantsUsage: true, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const batches: string[][] = [];
+    for await (const batch of stream.batches) batches.push(batch.map((c) => c.json));
+    expect(batches).toEqual([recorded]);
+  });
+
+  it('an error event in a read: the chunks before it first, then the error, and nothing after it', async () => {
+    const error = '{"error":{"message":"The server had an error.","type":"server_error","code":"server_error"}}';
+    async function* oneRead() {
+      yield new TextEncoder().encode([recorded[1]!, recorded[2]!, error, recorded[3]!].map(sseData).join(''));
+    }
+    const stream = upstreamStream({ body: oneRead(), clientWantsUsage: false, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const batch of stream.batches) for (const chunk of batch) seen.push(chunk.json);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual([recorded[1], recorded[2]]);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).message).toBe('The server had an error.');
   });
 
   it('a stream cut inside an event throws after the complete events', async () => {

@@ -102,7 +102,7 @@ describe('bedrock backend', () => {
     expect(send.mock.calls[0]?.[0]).toBeInstanceOf(ConverseStreamCommand);
     expect(result).toMatchObject({ type: 'stream', status: 200, model: MODEL_ID });
     const chunks = [];
-    for await (const c of result.chunks) chunks.push(c.value);
+    for await (const c of result.chunks!) chunks.push(c.value);
     const choices = chunks.map((c) => c?.choices as Array<{ finish_reason: unknown }>);
     expect(choices.map((c) => (c.length === 0 ? 'usage' : c[0]?.finish_reason))).toEqual([null, null, 'length', 'usage']);
     expect(result.usage()).toEqual({ input: 2, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
@@ -128,14 +128,14 @@ describe('bedrock backend', () => {
     expect(signals[0]?.aborted).toBe(true);
 
     const left = (await b.chat(call({ stream: true }), ctx())) as StreamResult;
-    for await (const chunk of left.chunks) {
+    for await (const chunk of left.chunks!) {
       void chunk;
       break;
     }
     expect(signals[1]?.aborted).toBe(true);
 
     const finished = (await b.chat(call({ stream: true }), ctx())) as StreamResult;
-    for await (const chunk of finished.chunks) void chunk;
+    for await (const chunk of finished.chunks!) void chunk;
     expect(signals[2]?.aborted).toBe(false);
   });
 

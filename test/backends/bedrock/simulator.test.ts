@@ -52,7 +52,7 @@ const chatCall = (messages: ChatMessage[], extra: Omit<Partial<ChatCall>, 'body'
 };
 
 async function drain(result: StreamResult, sink: Array<Record<string, unknown>> = []) {
-  for await (const chunk of result.chunks) sink.push(chunk.value as Record<string, unknown>);
+  for await (const chunk of result.chunks!) sink.push(chunk.value as Record<string, unknown>);
   return sink;
 }
 type Choice = { delta: { content?: string; tool_calls?: Array<{ index: number; id?: string; function: { name?: string; arguments: string } }> }; finish_reason: string | null };
@@ -275,7 +275,7 @@ describe('bedrock backend × simulator', () => {
     const result = (await backend.chat(chatCall([{ role: 'user', content: 'abort me while streaming' }], { stream: true }), ctx(controller.signal))) as StreamResult;
     const seen: Array<Record<string, unknown>> = [];
     const err = await (async () => {
-      for await (const chunk of result.chunks) {
+      for await (const chunk of result.chunks!) {
         seen.push(chunk.value as Record<string, unknown>);
         controller.abort();
       }
@@ -318,7 +318,7 @@ describe('bedrock backend × simulator', () => {
     const relayed = makeBackend({ endpoint: relay.url });
     try {
       const result = (await relayed.chat(chatCall([{ role: 'user', content: 'a long question '.repeat(20) }], { stream: true }), ctx())) as StreamResult;
-      for await (const chunk of result.chunks) {
+      for await (const chunk of result.chunks!) {
         expect(chunk.value).toBeDefined();
         break;
       }
