@@ -10,6 +10,7 @@ import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
+import { estimateStreamUsage } from './usage-estimate.js';
 import { SSE_HEADERS, coalesceHead, sseBody } from './sse-response.js';
 
 export interface ExchangeDeps {
@@ -43,8 +44,6 @@ export interface ExchangeSpec {
   call(backend: Backend, ctx: CallContext, turn: Turn | undefined): Promise<ChatResult>;
 }
 
-/** Upstreams stream about one token per chunk; the first (role) chunk carries none. */
-const estimateUsage = (input: number, chunks: number) => ({ input, output: Math.max(0, chunks - 1), cacheRead: 0, cacheWrite: 0, reasoning: 0 });
 
 export function route(c: Context<AppEnv>, body: unknown): { facts: RequestFacts; decision: RouteDecision; backend: Backend } {
   const runtime = c.get('runtime');
@@ -154,7 +153,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
         measure.routed(spec.decision, streamed.target.backend);
         // No usage from the upstream (the client left, the stream was cut): estimate rather than bill nothing.
         const reported = streamed.usage();
-        const estimated = reported || outcome.ok || !spec.promptTokens ? undefined : estimateUsage(spec.promptTokens(turn), chunks);
+        const estimated = reported || outcome.ok || !spec.promptTokens ? undefined : estimateStreamUsage(spec.promptTokens(turn), chunks);
         measure.finish({
           status,
           usage: reported ?? estimated,

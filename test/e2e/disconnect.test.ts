@@ -13,9 +13,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-async function startStream(body: Record<string, unknown>, headers: Record<string, string> = {}) {
+async function startStream(body: Record<string, unknown>, headers: Record<string, string> = {}, path = '/v1/chat/completions') {
   const controller = new AbortController();
-  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+  const res = await fetch(`${stack.url}${path}`, {
     method: 'POST',
     signal: controller.signal,
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', ...headers },
@@ -50,6 +50,17 @@ describe('client disconnect', () => {
     expect(metered.at(-1)!.usage!.output).toBeGreaterThan(0);
     const stored = await fetch(`${stack.url}/v1/sessions/${session}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(stored.status).toBe(404);
+  });
+
+  it('Responses API on Bedrock: the stream is stopped and metered as the client leaving, with an estimated usage', timing, async () => {
+    const before = metered.length;
+    const disconnect = await startStream({ model: 'gpt-4o', input: 'a long answer please '.repeat(20) }, { 'x-session-id': `gone-responses-${before}` }, '/v1/responses');
+    const upstream = stack.bedrock.requests.at(-1)!;
+    disconnect();
+    await expect.poll(() => upstream.completed, { timeout: 2000, interval: 5 }).toBe(false);
+    await expect.poll(() => metered.length).toBeGreaterThan(before);
+    expect(metered.at(-1)).toMatchObject({ operation: 'responses', status: 499, errorType: 'client_closed', errorSource: 'client', backend: 'bedrock', usageEstimated: true });
+    expect(metered.at(-1)!.usage!.input).toBeGreaterThan(100);
   });
 
   it('Azure: the upstream request is closed within 100 ms', timing, async () => {

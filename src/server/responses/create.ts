@@ -11,6 +11,8 @@ import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
 import { RequestMeasure } from '../measure.js';
 import { SSE_HEADERS, coalesceHead } from '../sse-response.js';
+import { estimateStreamUsage } from '../usage-estimate.js';
+import { promptTokens } from '../../limits/estimate.js';
 import { newId } from './ids.js';
 import { inputItemResources, itemsToMessages, toChatRequest } from './request.js';
 import { completionOutput, finalizeResponse, responseSkeleton } from './response.js';
@@ -49,6 +51,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
     const detach = () => clientSignal.removeEventListener('abort', onClientAbort);
 
     let result: ChatResult | undefined;
+    let source: 'gateway' | 'upstream' = 'gateway';
     try {
       const req = responsesRequest(raw);
       const { decision, backend } = route(c, raw);
@@ -58,6 +61,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       const chat = toChatRequest(req, history.messages, model);
       const ctx: CallContext = { requestId: c.get('requestId'), tenant, signal: abort.signal, logger: c.get('logger') };
       measure.upstreamCalled();
+      source = 'upstream';
       // The same retries, timeouts, fallbacks and breakers as chat completions (issue #6).
       const plan = resiliencePlan(c.get('runtime'), decision, backend, req.model);
       const resilient = await callWithResilience({
@@ -76,6 +80,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
           ),
       });
       result = resilient;
+      source = 'gateway';
       measure.upstreamAnswered();
       measure.routed(decision, resilient.target.backend);
       if (resilient.answeredBy > 0) c.header('x-stateroute-fallback', fallbackLabel(resilient.target));
@@ -98,13 +103,15 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
         return c.json(response, 200, result.headers);
       }
       coalesceHead(c.env);
-      return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort }), 200, { ...result.headers, ...SSE_HEADERS });
+      const sentTokens = () => promptTokens(chat.body.messages);
+      return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort, promptTokens: sentTokens }), 200, { ...result.headers, ...SSE_HEADERS });
     } catch (err) {
       measure.finish({
         status: clientSignal.aborted ? 499 : isGatewayError(err) ? err.status : 500,
         usage: result?.type === 'json' ? result.usage : undefined,
         modelAnswered: result?.model,
         errorType: clientSignal.aborted ? 'client_closed' : errorTypeOf(err),
+        errorSource: clientSignal.aborted ? 'client' : source,
       });
       detach();
       // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
@@ -120,6 +127,8 @@ interface StreamSpec {
   measure: RequestMeasure;
   detach(): void;
   abort(): void;
+  /** Estimated prompt tokens of what was sent, for a stream that ends before the upstream reports usage. */
+  promptTokens(): number;
 }
 
 /** The Responses SSE body: events are written as the upstream chunks arrive (a batch at a time), never buffered. */
@@ -130,16 +139,21 @@ function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
   let started = false;
   let first = true;
   let ended = false;
+  let chunks = 0;
   const end = (outcome: { ok: true } | { ok: false; error: GatewayError } | { ok: false; aborted: true }) => {
     if (ended) return;
     ended = true;
     spec.detach();
     const aborted = !outcome.ok && 'aborted' in outcome;
+    const reported = result.usage();
+    const estimated = reported || outcome.ok ? undefined : estimateStreamUsage(spec.promptTokens(), chunks);
     measure.finish({
       status: outcome.ok ? 200 : aborted ? 499 : (outcome as { error: GatewayError }).error.status,
-      usage: result.usage(),
+      usage: reported ?? estimated,
+      usageEstimated: estimated !== undefined,
       modelAnswered: result.model,
       errorType: outcome.ok ? undefined : aborted ? 'client_closed' : errorTypeOf((outcome as { error: GatewayError }).error),
+      errorSource: outcome.ok ? undefined : aborted ? 'client' : 'upstream',
     });
   };
 
@@ -170,6 +184,7 @@ function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
               first = false;
               measure.firstChunk();
             }
+            chunks += next.value.length;
             let events = '';
             for (const chunk of next.value) events += translator.chunk(chunk.value ?? (JSON.parse(chunk.json) as Record<string, unknown>));
             if (events) {
