@@ -4,6 +4,7 @@
 import type {
   ConverseCommandInput,
   InferenceConfiguration,
+  Message,
   Tool,
   ToolChoice,
   ToolConfiguration,
@@ -52,12 +53,22 @@ export function resolveModel(config: Pick<BedrockConfig, 'models' | 'promptCache
 }
 
 export function toConverseInput(options: ConverseRequestOptions): ConverseInput {
-  const { body } = options;
+  checkBody(options.body);
+  return completeInput(translateMessages(options.body.messages), options);
+}
+
+/** The checks on the body that come before any message is translated. */
+export function checkBody(body: ChatBody): void {
   rejectUnsupported(body);
   if (!Array.isArray(body.messages)) throw invalidRequest('`messages` must be an array of messages.', 'messages');
+}
 
-  const translated = translateMessages(body.messages);
-  const input: ConverseInput = { modelId: options.modelId, messages: translated.messages };
+/** The Converse input around translated (and finished) messages: cache points, inference and tool
+ * config. `before` are Converse messages that precede `translated.messages` (a kept translation of
+ * the history, history.ts); spans, and so cache points, only ever fall in `translated.messages`. */
+export function completeInput(translated: TranslatedMessages, options: ConverseRequestOptions, before: readonly Message[] = []): ConverseInput {
+  const { body } = options;
+  const input: ConverseInput = { modelId: options.modelId, messages: before.length > 0 ? [...before, ...translated.messages] : translated.messages };
 
   const cache = options.promptCache && options.historyLength !== undefined;
   if (translated.system.length > 0) {
