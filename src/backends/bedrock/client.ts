@@ -6,6 +6,7 @@ import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { converseBody } from './body.js';
 import type { BedrockConfig } from './config.js';
+import type { PreparedBody } from './history.js';
 import type { ConverseInput } from './request.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -39,18 +40,29 @@ export function createBedrockClient(config: BedrockConfig): BedrockRuntimeClient
 
 const CONVERSE_COMMANDS = new Set(['ConverseCommand', 'ConverseStreamCommand']);
 
-/** Converse and ConverseStream bodies are written with JSON.stringify (body.ts): the SDK's
- * serializer gets the input without its body members (it still places `modelId` in the path and
- * sets the content type), and the body is put on the request before the content length is taken
- * and the request signed. Every other step (endpoint, credentials, SigV4, sending, parsing the
- * answer or the event stream, errors) is the SDK's. `command.input` stays the full input. */
+/** Bodies already written for an input (history.ts), by input object. */
+const prepared = new WeakMap<object, PreparedBody>();
+
+/** Sends `body` (and its SHA-256) for `input` instead of writing it from `input`; `body` must be
+ * what converseBody(input) would give. */
+export function withPreparedBody<T extends ConverseInput>(input: T, body: PreparedBody | undefined): T {
+  if (body) prepared.set(input, body);
+  return input;
+}
+
+/** Converse and ConverseStream bodies are written with JSON.stringify (body.ts), or were already
+ * (withPreparedBody): the SDK's serializer gets the input without its body members (it still places
+ * `modelId` in the path and sets the content type), and the body is put on the request before the
+ * content length is taken and the request signed. Every other step (endpoint, credentials, SigV4,
+ * sending, parsing the answer or the event stream, errors) is the SDK's. `command.input` stays the
+ * full input. */
 export function useNativeConverseBody(client: BedrockRuntimeClient): void {
-  const bodies = new WeakMap<object, string>();
+  const bodies = new WeakMap<object, { body: string | Buffer; sha256?: string }>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (!CONVERSE_COMMANDS.has(context.commandName ?? '')) return next(args);
       const input = args.input as ConverseInput;
-      bodies.set(context, converseBody(input));
+      bodies.set(context, prepared.get(input) ?? { body: converseBody(input) });
       return next({ ...args, input: { modelId: input.modelId } });
     },
     { step: 'initialize', priority: 'high', name: 'stateroute:converseBodyInput' },
@@ -60,8 +72,10 @@ export function useNativeConverseBody(client: BedrockRuntimeClient): void {
       const body = bodies.get(context);
       const request = args.request as { body?: unknown; headers?: Record<string, string> } | undefined;
       if (body !== undefined && request?.headers) {
-        request.body = body;
+        request.body = body.body;
         delete request.headers['content-length'];
+        // SigV4 takes a payload hash already there instead of hashing the body again.
+        if (body.sha256 !== undefined) request.headers['x-amz-content-sha256'] = body.sha256;
       }
       return next(args);
     },

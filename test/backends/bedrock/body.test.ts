@@ -130,7 +130,7 @@ describe('the gateway client', () => {
     const converse = FIXED[1]![1];
     const { client, sent } = gatewayClient();
     const command = new Command(converse);
-    await client.send(command).catch(() => undefined);
+    await client.send(command as ConverseCommand).catch(() => undefined);
     expect(sent).toHaveLength(1);
     const request = sent[0]!;
     const body = converseBody(converse);
