@@ -5,40 +5,25 @@
 //
 // The result is the same document the SDK writes (restJson1: `modelId` is a path label, blobs are
 // base64 strings, documents are plain JSON, absent members are omitted); test/backends/bedrock/
-// body.test.ts compares the two. The body always starts with `{"messages":[`, one message after
-// another, so a kept prefix of it (history.ts) can be continued with `converseBodyAfter`.
+// body.test.ts compares the two.
 import type { Message } from '@aws-sdk/client-bedrock-runtime';
 import type { ConverseInput } from './request.js';
 
 /** The JSON body of a Converse call for `input` (everything but the `modelId` path label). */
 export function converseBody(input: ConverseInput): string {
+  // `messages` first: BODY_START.
   const body = { messages: input.messages, system: input.system, inferenceConfig: input.inferenceConfig, toolConfig: input.toolConfig };
   // One call over the whole body is much faster than one per message (and than joining their text).
   return input.messages.some(hasBytes) ? JSON.stringify(body, bytesAsBase64) : JSON.stringify(body);
 }
 
-/** How every body starts; `messageJson(m) + ','` per message follows. */
+/** How every body starts: the messages come first, so a body can be continued after some of them
+ * (history.ts: BODY_START, then `JSON + ','` per kept message, then the rest). */
 export const BODY_START = '{"messages":[';
-
-/** The body from message `from` on, to follow `BODY_START` and `messageJson(m) + ','` for each of
- * the first `from` messages. */
-export function converseBodyAfter(input: ConverseInput, from: number): string {
-  let json = '';
-  for (let i = from; i < input.messages.length; i++) json += i > from ? `,${messageJson(input.messages[i]!)}` : messageJson(input.messages[i]!);
-  // No bytes outside messages: system blocks are text and cache points, tool schemas are documents.
-  const rest = JSON.stringify({ system: input.system, inferenceConfig: input.inferenceConfig, toolConfig: input.toolConfig });
-  return rest === '{}' ? `${json}]}` : `${json}],${rest.slice(1)}`;
-}
 
 /** A list of messages as a JSON array. */
 export function messagesJson(messages: readonly Message[]): string {
   return messages.some(hasBytes) ? JSON.stringify(messages, bytesAsBase64) : JSON.stringify(messages);
-}
-
-/** One message as JSON. */
-export function messageJson(message: Message): string {
-  // A replacer makes JSON.stringify call back for every value: only pay for it when there are bytes.
-  return hasBytes(message) ? JSON.stringify(message, bytesAsBase64) : JSON.stringify(message);
 }
 
 function hasBytes(message: Message): boolean {

@@ -40,13 +40,15 @@ export function createBedrockClient(config: BedrockConfig): BedrockRuntimeClient
 
 const CONVERSE_COMMANDS = new Set(['ConverseCommand', 'ConverseStreamCommand']);
 
-/** Bodies already written for an input (history.ts), by input object. */
-const prepared = new WeakMap<object, PreparedBody>();
+/** A body already written for an input (history.ts). A symbol-keyed own property, so it survives
+ * a shallow copy of the input. */
+const PREPARED_BODY = Symbol('stateroute.preparedBody');
+type WithPreparedBody = ConverseInput & { [PREPARED_BODY]?: PreparedBody };
 
-/** Sends `body` (and its SHA-256) for `input` instead of writing it from `input`; `body` must be
- * what converseBody(input) would give. */
+/** Sends `body` (and its SHA-256) for `input` instead of writing it from `input`: the input may then
+ * lack messages the body has (those of a kept history). */
 export function withPreparedBody<T extends ConverseInput>(input: T, body: PreparedBody | undefined): T {
-  if (body) prepared.set(input, body);
+  if (body) (input as WithPreparedBody)[PREPARED_BODY] = body;
   return input;
 }
 
@@ -55,14 +57,14 @@ export function withPreparedBody<T extends ConverseInput>(input: T, body: Prepar
  * `modelId` in the path and sets the content type), and the body is put on the request before the
  * content length is taken and the request signed. Every other step (endpoint, credentials, SigV4,
  * sending, parsing the answer or the event stream, errors) is the SDK's. `command.input` stays the
- * full input. */
+ * input given (without a kept history's messages when it carries a prepared body). */
 export function useNativeConverseBody(client: BedrockRuntimeClient): void {
   const bodies = new WeakMap<object, { body: string | Buffer; sha256?: string }>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (!CONVERSE_COMMANDS.has(context.commandName ?? '')) return next(args);
       const input = args.input as ConverseInput;
-      bodies.set(context, prepared.get(input) ?? { body: converseBody(input) });
+      bodies.set(context, (input as WithPreparedBody)[PREPARED_BODY] ?? { body: converseBody(input) });
       return next({ ...args, input: { modelId: input.modelId } });
     },
     { step: 'initialize', priority: 'high', name: 'stateroute:converseBodyInput' },

@@ -5,16 +5,19 @@
 // message to Converse, wrote the JSON of all of them and hashed it for SigV4: work growing with the
 // session. Here a session's history is kept as
 //   head:     the request body up to the last Converse message of the history, as bytes
-//             (`{"messages":[m0,m1,…,` — body.ts writes every body in that order), the SHA-256
-//             state after those bytes, and the Converse messages themselves;
+//             (`{"messages":[m0,m1,…,` — body.ts writes every body in that order) and the SHA-256
+//             state after those bytes; the messages themselves are not kept, only their count and
+//             the first one's role;
 //   tail:     that last Converse message, not serialised: the turn's first message may merge
 //             into it (same role), and the history cache point goes at its end;
 //   system blocks and tool names the history contributed.
 // A turn extends what was kept for the previous turn by the messages stored since (the last user
 // message and the reply), then continues with its new messages, the way translateMessages would
 // over the whole conversation, and sends head + the rest, with the payload hash taken from a copy
-// of the kept state. The result is the same input and the same body toConverseInput + converseBody
-// give (test/backends/bedrock/history.test.ts checks both over random conversations and splits).
+// of the kept state. The body is byte for byte the one toConverseInput + converseBody give, and the
+// input the end of that input (test/backends/bedrock/history.test.ts checks both over random
+// sessions); the input's `messages` then hold only what follows the head, and the whole body
+// travels with it (client.ts `withPreparedBody`).
 //
 // What is kept is validated by the session's chain hashes (equal hash of message i ⇒ equal
 // messages 0…i), so a fork, an edited turn, another replica's commit or a full-history resend that
@@ -26,15 +29,13 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ConversationRole, Message, SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { LRUCache } from 'lru-cache';
 import type { ChatMessage, HistoryRef } from '../types.js';
-import { BODY_START, converseBodyAfter, messagesJson } from './body.js';
+import { BODY_START, converseBody, messagesJson } from './body.js';
 import { finishMessages, translateInto, type TranslatedMessages } from './messages.js';
 import { checkBody, completeInput, toConverseInput, type ConverseInput, type ConverseRequestOptions } from './request.js';
 
 /** Heads shorter than this are not kept. */
 export const MIN_KEPT_BYTES = 4096;
-/** Rough heap per kept Converse message (message, content array, block; the text is shared with
- * the stored message), counted with the head bytes against the cache's budget. */
-const BYTES_PER_MESSAGE = 128;
+/** Heap of an entry besides its head and tail: the entry, hash state, key, LRU node (measured, rounded up). */
 const BYTES_PER_ENTRY = 1024;
 
 /** A body already written, with its SHA-256 (hex) for SigV4's `x-amz-content-sha256`. */
@@ -48,8 +49,10 @@ interface Kept {
   length: number;
   /** Chain hash of message `length - 1`. */
   hash: string;
-  /** Converse messages before the tail, and the body bytes `BODY_START` + each one's JSON + ','. */
-  done: readonly Message[];
+  /** Converse messages before the tail, written in `head` (`BODY_START` + each one's JSON + ','). */
+  done: number;
+  /** Role of the first Converse message, when `done > 0`. */
+  firstRole: ConversationRole | undefined;
   head: Buffer;
   /** SHA-256 state after `head`: only ever `copy()`ed. */
   headHash: Hash;
@@ -59,7 +62,7 @@ interface Kept {
 }
 
 const EMPTY_HEAD = Buffer.from(BODY_START);
-const EMPTY: Kept = { length: 0, hash: '', done: [], head: EMPTY_HEAD, headHash: createHash('sha256').update(EMPTY_HEAD), tail: undefined, system: [], toolNames: [] };
+const EMPTY: Kept = { length: 0, hash: '', done: 0, firstRole: undefined, head: EMPTY_HEAD, headHash: createHash('sha256').update(EMPTY_HEAD), tail: undefined, system: [], toolNames: [] };
 
 const copyMessage = (m: Message): Message => ({ role: m.role, content: [...(m.content ?? [])] });
 
@@ -80,7 +83,6 @@ function extend(kept: Kept, messages: readonly ChatMessage[], length: number, ha
   const finished = out.messages.slice(0, -1);
   let { head, headHash } = kept;
   if (finished.length > 0) {
-    for (const m of finished) Object.freeze(Object.freeze(m).content);
     const added = Buffer.from(`${messagesJson(finished).slice(1, -1)},`);
     head = Buffer.concat([head, added]);
     headHash = headHash.copy().update(added);
@@ -90,7 +92,8 @@ function extend(kept: Kept, messages: readonly ChatMessage[], length: number, ha
   return {
     length,
     hash,
-    done: finished.length > 0 ? kept.done.concat(finished) : kept.done,
+    done: kept.done + finished.length,
+    firstRole: kept.done > 0 ? kept.firstRole : finished[0]?.role,
     head,
     headHash,
     tail,
@@ -99,9 +102,10 @@ function extend(kept: Kept, messages: readonly ChatMessage[], length: number, ha
   };
 }
 
-const keptBytes = (kept: Kept) => kept.head.length + BYTES_PER_MESSAGE * (kept.done.length + 1) + BYTES_PER_ENTRY;
+const keptBytes = (kept: Kept) => kept.head.length + (kept.tail ? messagesJson([kept.tail]).length * 2 : 0) + BYTES_PER_ENTRY;
 
 export interface ConverseRequest {
+  /** With `body`: the input without the messages written in the kept head. */
   input: ConverseInput;
   /** Set when the body was written here (from a kept head); otherwise body.ts writes it from `input`. */
   body?: PreparedBody;
@@ -128,8 +132,8 @@ export class HistoryCache {
     return this.#kept?.size ?? 0;
   }
 
-  /** The Converse input for a call, as toConverseInput gives it, and, for a stateful turn, its body
-   * written from the kept history. */
+  /** The Converse input for a call, as toConverseInput gives it, or, for a stateful turn, its body
+   * written from the kept history and the input after the head. */
   request(options: ConverseRequestOptions, history: HistoryRef | undefined): ConverseRequest {
     const { body } = options;
     const length = options.historyLength;
@@ -143,10 +147,11 @@ export class HistoryCache {
     // The history cache point goes after the history's last block: the end of the tail.
     if (kept.tail) out.spans.push({ original: length - 1, message: 0, end: kept.tail.content?.length ?? 0 });
     translateInto(out, body.messages, length, body.messages.length);
-    finishMessages(out, { count: kept.done.length, firstRole: kept.done[0]?.role as ConversationRole | undefined });
-    const input = completeInput(out, options, kept.done);
+    finishMessages(out, { count: kept.done, firstRole: kept.firstRole });
+    const input = completeInput(out, options);
 
-    const rest = Buffer.from(converseBodyAfter(input, kept.done.length));
+    // converseBody(input) is `BODY_START` + these messages + the other members: what follows the head.
+    const rest = Buffer.from(converseBody(input).slice(BODY_START.length));
     return { input, body: { body: Buffer.concat([kept.head, rest]), sha256: kept.headHash.copy().update(rest).digest('hex') } };
   }
 

@@ -4,7 +4,6 @@
 import type {
   ConverseCommandInput,
   InferenceConfiguration,
-  Message,
   Tool,
   ToolChoice,
   ToolConfiguration,
@@ -64,11 +63,10 @@ export function checkBody(body: ChatBody): void {
 }
 
 /** The Converse input around translated (and finished) messages: cache points, inference and tool
- * config. `before` are Converse messages that precede `translated.messages` (a kept translation of
- * the history, history.ts); spans, and so cache points, only ever fall in `translated.messages`. */
-export function completeInput(translated: TranslatedMessages, options: ConverseRequestOptions, before: readonly Message[] = []): ConverseInput {
+ * config. */
+export function completeInput(translated: TranslatedMessages, options: ConverseRequestOptions): ConverseInput {
   const { body } = options;
-  const input: ConverseInput = { modelId: options.modelId, messages: before.length > 0 ? [...before, ...translated.messages] : translated.messages };
+  const input: ConverseInput = { modelId: options.modelId, messages: translated.messages };
 
   const cache = options.promptCache && options.historyLength !== undefined;
   if (translated.system.length > 0) {

@@ -7,7 +7,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@a
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { converseBody } from '../../../src/backends/bedrock/body.js';
-import { createBedrockClient } from '../../../src/backends/bedrock/client.js';
+import { createBedrockClient, withPreparedBody } from '../../../src/backends/bedrock/client.js';
 import { bedrockConfigSchema } from '../../../src/backends/bedrock/config.js';
 import { toConverseInput, type ConverseInput } from '../../../src/backends/bedrock/request.js';
 import type { ChatBody, ChatMessage } from '../../../src/backends/types.js';
@@ -141,6 +141,20 @@ describe('the gateway client', () => {
     expect(request.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(body).digest('hex'));
     expect(request.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 .*SignedHeaders=[^,]*content-length/);
     expect(command.input).toBe(converse);
+    client.destroy();
+  });
+
+  it('an input with a prepared body (a kept history): that body and its hash are sent, not one written from the input', async () => {
+    const full = FIXED[1]![1];
+    const body = Buffer.from(converseBody(full));
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    // The input lacks the messages the prepared body already holds.
+    const partial = withPreparedBody({ ...full, messages: full.messages.slice(-1) }, { body, sha256 });
+    const { client, sent } = gatewayClient();
+    await client.send(new ConverseStreamCommand(partial)).catch(() => undefined);
+    expect(sent[0]!.body).toBe(body.toString());
+    expect(sent[0]!.headers['x-amz-content-sha256']).toBe(sha256);
+    expect(sent[0]!.headers['content-length']).toBe(String(body.length));
     client.destroy();
   });
 });
