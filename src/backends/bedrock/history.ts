@@ -142,7 +142,7 @@ export class HistoryCache {
     checkBody(body);
     if (length > body.messages.length) return { input: toConverseInput(options) };
 
-    const kept = this.#kept_(history, body.messages, length);
+    const kept = this.#keptFor(history, body.messages, length);
     const out = resume(kept);
     // The history cache point goes after the history's last block: the end of the tail.
     if (kept.tail) out.spans.push({ original: length - 1, message: 0, end: kept.tail.content?.length ?? 0 });
@@ -160,7 +160,7 @@ export class HistoryCache {
    * keep may still be the start of a long conversation sent in one request (a client migrating a
    * session, or its first full-history turn): then the whole conversation sent is kept instead, and
    * the next turn, whose history it is (plus the reply), starts from it. */
-  #kept_(history: HistoryRef, messages: readonly ChatMessage[], length: number): Kept {
+  #keptFor(history: HistoryRef, messages: readonly ChatMessage[], length: number): Kept {
     const cache = this.#kept!;
     const previous = cache.get(history.key);
     const usable = previous !== undefined && previous.length <= length && history.hashes[previous.length - 1] === previous.hash;
