@@ -54,6 +54,19 @@ export interface ChatCall {
   /** Stateful path: the first `historyLength` messages are stored history; a prompt-cache point
    * belongs right after them. Undefined on the stateless path. */
   historyLength?: number;
+  /** Stateful path: the session those first `historyLength` messages are stored in, so a backend
+   * may keep work it did on them for the session's next turns. */
+  history?: HistoryRef;
+}
+
+/** A session's stored history, as named to a backend. */
+export interface HistoryRef {
+  /** Names the session, tenant included: two sessions never share a key. */
+  key: string;
+  /** Chain hashes (sessions/hash.ts) of the call's messages, as the session stores them: at least
+   * the first `historyLength` (the stored ones), and the rest as they will be once the turn commits.
+   * Equal `hashes[i]` mean equal messages 0…i. */
+  hashes: readonly string[];
 }
 
 /** One SSE `data:` payload of a chat stream. `json` is what goes on the wire; `value` is the parsed

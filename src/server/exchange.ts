@@ -1,7 +1,7 @@
 // The shared path of every proxied request after its route handler has validated the body:
 // route it, call the backend, answer JSON or SSE, and meter it exactly once at its end.
 import type { Context } from 'hono';
-import type { Backend, CallContext, ChatResult, StreamChunk } from '../backends/types.js';
+import type { Backend, CallContext, ChatResult, HistoryRef, StreamChunk } from '../backends/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Meter } from '../metering/meter.js';
 import { callWithResilience, type ResilientResult } from '../resilience/call.js';
@@ -22,6 +22,8 @@ export interface Turn {
   /** Messages to send upstream instead of the client's (history + new). */
   messages?: unknown[];
   historyLength?: number;
+  /** The session the history comes from (see ChatCall.history). */
+  history?: HistoryRef;
   /** Called with the assistant's reply (JSON, or assembled from the stream) before the client sees the end. */
   commit(result: { body?: Record<string, unknown>; chunks?: StreamChunk[] }): Promise<void>;
   /** Always called once, after commit or failure. */

@@ -35,6 +35,7 @@ export function sessionTurns(store: SessionStore): (input: OpenTurnInput) => Pro
       return {
         messages: r.context,
         historyLength: r.historyLength,
+        history: { key: `${tenant.length}:${tenant}:${sessionId}`, hashes: r.hashes },
         collectsChunks: stream,
         async commit(result) {
           const reply = result.body ? replyFromCompletion(result.body) : replyFromChunks(result.chunks ?? []);

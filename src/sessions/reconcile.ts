@@ -33,7 +33,8 @@
 //
 // historyLength is how many messages at the start of `context` are stored history (the backend puts
 // its prompt-cache point right after them); that prefix is made of the stored message objects, so
-// it is byte-identical turn after turn.
+// it is byte-identical turn after turn. `hashes` are the chain hashes of `context`, as the store will
+// have them once the turn commits (a backend uses them to keep its translation of the history).
 import type { ChatMessage } from '../backends/types.js';
 import { invalidRequest } from '../errors.js';
 import { chainHashes } from './hash.js';
@@ -49,6 +50,8 @@ export interface Reconciled {
   context: ChatMessage[];
   /** How many messages at the start of `context` are stored history. */
   historyLength: number;
+  /** Chain hashes of `context` (the stored ones, then those the commit will give `append`). */
+  hashes: string[];
   mode: ReconcileMode;
 }
 
@@ -66,16 +69,22 @@ export function reconcile(stored: StoredHistory | undefined, incoming: readonly 
   const S = messages.length;
   if (hashes.length !== S) throw new Error(`reconcile: stored history has ${S} messages but ${hashes.length} hashes`);
 
-  const k = commonPrefix(hashes, chainHashes(incoming));
+  const incomingHashes = chainHashes(incoming);
+  const k = commonPrefix(hashes, incomingHashes);
   const rest = incoming.slice(k);
+  // incoming[0..k) equals stored[0..k), so incoming's chain from k on continues the stored one.
+  const continued = () => incomingHashes.slice(k);
 
-  if (k === S) return { keep: S, append: rest, context: [...messages, ...rest], historyLength: S, mode: 'full-history' };
+  if (k === S) return { keep: S, append: rest, context: [...messages, ...rest], historyLength: S, hashes: [...hashes, ...continued()], mode: 'full-history' };
 
   let leadingSystem = 0;
   while (leadingSystem < S && isSystem(messages[leadingSystem])) leadingSystem++;
-  if (k <= leadingSystem) return { keep: S, append: rest, context: [...messages, ...rest], historyLength: S, mode: 'new-only' };
+  if (k <= leadingSystem) {
+    const appended = chainHashes(rest, hashes[S - 1] ?? '');
+    return { keep: S, append: rest, context: [...messages, ...rest], historyLength: S, hashes: [...hashes, ...appended], mode: 'new-only' };
+  }
 
-  return { keep: k, append: rest, context: [...messages.slice(0, k), ...rest], historyLength: k, mode: 'fork' };
+  return { keep: k, append: rest, context: [...messages.slice(0, k), ...rest], historyLength: k, hashes: [...hashes.slice(0, k), ...continued()], mode: 'fork' };
 }
 
 /** Length of the common prefix of two chain-hash lists. A chain hash covers everything before it,

@@ -1,6 +1,7 @@
 // Stateful chat turns through the app: history kept by the gateway, reconciled, tenant-scoped.
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
+import { chainHashes } from '../../src/sessions/hash.js';
 import { fakeGateway, OTHER_KEY, TEST_KEY } from '../helpers/app.js';
 
 type Msg = { role: string; content: string | null };
@@ -27,6 +28,22 @@ describe('stateful chat sessions', () => {
       { role: 'user', content: 'two' },
     ]);
     expect(sent.historyLength).toBe(2);
+  });
+
+  it('names the session (per tenant) and the chain hashes of what it sends, as the store then holds them', async () => {
+    const g = fakeGateway();
+    g.stateful.script = { reply: 'first reply' };
+    await post(g.app, 's1', [{ role: 'system', content: 'sys' }, { role: 'user', content: 'one' }]);
+    g.stateful.script = { reply: 'second reply' };
+    await post(g.app, 's1', [{ role: 'user', content: 'two' }]);
+    await post(g.app, 's1', [{ role: 'user', content: 'two' }], {}, OTHER_KEY);
+    const [first, second, other] = g.stateful.calls;
+    expect(first!.history?.hashes).toEqual(chainHashes(first!.body.messages));
+    expect(second!.history?.hashes).toEqual(chainHashes(second!.body.messages));
+    expect(second!.history?.key).toBe(first!.history?.key);
+    expect(other!.history?.key).not.toBe(first!.history?.key);
+    const stored = (await (await g.app.request('/v1/sessions/s1', { headers: headers('s1') })).json()) as { messages: Msg[] };
+    expect(chainHashes(stored.messages).slice(0, second!.body.messages.length)).toEqual(second!.history?.hashes);
   });
 
   it('a client sending only new messages and one sending the full history store identical histories', async () => {

@@ -51,7 +51,7 @@ const cases: Case[] = [
 describe('reconcile', () => {
   it.each(cases)('$name', (c) => {
     const r = reconcile(c.stored && stored(c.stored), c.incoming);
-    expect(r).toEqual({ mode: c.mode, keep: c.keep, append: c.append, context: c.context, historyLength: c.historyLength });
+    expect(r).toEqual({ mode: c.mode, keep: c.keep, append: c.append, context: c.context, historyLength: c.historyLength, hashes: chainHashes(c.context) });
     // Invariants: context = the kept history + what is appended, and the history part is stored.
     expect(r.context).toEqual([...(c.stored ?? []).slice(0, r.keep), ...r.append]);
     expect(r.historyLength).toBe(r.keep);
@@ -195,6 +195,7 @@ describe('reconcile properties', () => {
         expect(r.keep).toBeLessThanOrEqual(s.length);
         expect(r.historyLength).toBe(r.keep);
         expect(r.context).toEqual([...s.slice(0, r.keep), ...r.append]);
+        expect(r.hashes).toEqual(chainHashes(r.context));
         expect(incoming.slice(incoming.length - r.append.length)).toEqual(r.append);
         if (r.mode === 'fork') expect(r.keep).toBeLessThan(s.length);
         if (r.mode !== 'fork') expect(r.keep).toBe(s.length);

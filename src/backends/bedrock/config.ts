@@ -24,6 +24,9 @@ export const bedrockConfigSchema = z
     timeoutMs: z.number().int().positive().default(600_000),
     /** Keep-alive HTTP/1.1 connections to Bedrock; requests beyond this queue in the pool. */
     maxSockets: z.number().int().positive().default(256),
+    /** Memory for the kept translations of long session histories (history.ts), so a turn
+     * translates and serialises only its new messages; least recently used go first. 0: none. */
+    historyCacheBytes: z.number().int().nonnegative().default(64 * 1024 * 1024),
   })
   .strict();
 export type BedrockConfig = z.infer<typeof bedrockConfigSchema>;

@@ -1,11 +1,12 @@
 // The stateful backend: AWS Bedrock Converse / ConverseStream.
-// Steps, one file each: request.ts (+ messages.ts) → client.ts → response.ts | stream.ts, error.ts.
+// Steps, one file each: request.ts (+ messages.ts, history.ts) → body.ts, client.ts → response.ts | stream.ts, error.ts.
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult, StreamChunk } from '../types.js';
-import { createBedrockClient } from './client.js';
+import { createBedrockClient, withPreparedBody } from './client.js';
 import { bedrockConfigSchema, type BedrockConfig } from './config.js';
 import { mapBedrockError } from './error.js';
-import { resolveModel, toConverseInput } from './request.js';
+import { HistoryCache } from './history.js';
+import { resolveModel } from './request.js';
 import { fromConverseResponse } from './response.js';
 import { translateStream } from './stream.js';
 
@@ -20,12 +21,14 @@ export const bedrockBackend: BackendFactory<typeof bedrockConfigSchema> = {
 
 function createBedrockBackend(name: string, config: BedrockConfig): Backend {
   const client = createBedrockClient(config);
+  const history = new HistoryCache(config.historyCacheBytes);
   const modelNames = Object.keys(config.models);
 
   async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
     const model = resolveModel(config, call.model);
     const modelId = model.id;
-    const input = toConverseInput({ body: call.body, modelId, historyLength: call.historyLength, promptCache: model.promptCache });
+    const request = history.request({ body: call.body, modelId, historyLength: call.historyLength, promptCache: model.promptCache }, call.history);
+    const input = withPreparedBody(request.input, request.body);
     const mapError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger });
     const mapStreamError = (err: unknown) => mapBedrockError(err, { signal: ctx.signal, logger: ctx.logger, midStream: true });
     const headers: Record<string, string> = {};

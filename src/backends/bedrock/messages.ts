@@ -30,9 +30,21 @@ export interface TranslatedMessages {
   toolNames: Set<string>;
 }
 
-export function translateMessages(input: ChatMessage[]): TranslatedMessages {
-  const out: TranslatedMessages = { system: [], messages: [], spans: [], toolNames: new Set() };
-  input.forEach((message, i) => {
+export function translateMessages(input: readonly ChatMessage[]): TranslatedMessages {
+  const out = emptyTranslation();
+  translateInto(out, input, 0, input.length);
+  finishMessages(out);
+  return out;
+}
+
+export const emptyTranslation = (): TranslatedMessages => ({ system: [], messages: [], spans: [], toolNames: new Set() });
+
+/** Translates `input[from..to)` onto `out` (indices in errors and spans are `input`'s). A message
+ * with the role of `out`'s last one merges into it, so that last message, and its `content`, must
+ * belong to the caller. */
+export function translateInto(out: TranslatedMessages, input: readonly ChatMessage[], from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const message = input[i];
     const param = `messages[${i}]`;
     if (!isRecord(message)) throw invalidRequest('Each message must be an object.', param);
     let role: ConversationRole;
@@ -41,7 +53,7 @@ export function translateMessages(input: ChatMessage[]): TranslatedMessages {
       case 'system':
       case 'developer':
         for (const text of textParts(message.content, `${param}.content`, false)) out.system.push({ text });
-        return;
+        continue;
       case 'user':
         role = 'user';
         blocks = userBlocks(message.content, `${param}.content`);
@@ -57,7 +69,7 @@ export function translateMessages(input: ChatMessage[]): TranslatedMessages {
       default:
         throw invalidRequest(`Unsupported message role ${JSON.stringify(message.role)}; expected system, developer, user, assistant or tool.`, `${param}.role`);
     }
-    if (blocks.length === 0) return;
+    if (blocks.length === 0) continue;
     const last = out.messages[out.messages.length - 1];
     if (last?.role === role && last.content) {
       last.content.push(...blocks);
@@ -66,13 +78,26 @@ export function translateMessages(input: ChatMessage[]): TranslatedMessages {
       out.messages.push({ role, content: blocks });
       out.spans.push({ original: i, message: out.messages.length - 1, end: blocks.length });
     }
-  });
+  }
+}
+
+/** What came before `out.messages` when they continue a translation kept elsewhere (history.ts). */
+export interface Preceding {
+  /** Converse messages before `out.messages[0]`. */
+  count: number;
+  /** Role of the very first Converse message, when `count > 0`. */
+  firstRole: ConversationRole | undefined;
+}
+
+/** The whole conversation's checks, once every message is translated: trims a final prefill and
+ * refuses a conversation without messages or not starting with the user. */
+export function finishMessages(out: TranslatedMessages, preceding: Preceding = { count: 0, firstRole: undefined }): void {
   trimPrefill(out.messages);
-  if (out.messages.length === 0) throw invalidRequest('`messages` must contain at least one user message.', 'messages');
-  if (out.messages[0]?.role !== 'user') {
+  if (preceding.count + out.messages.length === 0) throw invalidRequest('`messages` must contain at least one user message.', 'messages');
+  const firstRole = preceding.count > 0 ? preceding.firstRole : out.messages[0]?.role;
+  if (firstRole !== 'user') {
     throw invalidRequest('The first non-system message must be from the user (Bedrock requires it); found an assistant message.', 'messages');
   }
-  return out;
 }
 
 /** Claude continues a final assistant message (a prefill) but refuses one that ends in

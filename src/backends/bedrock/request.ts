@@ -52,11 +52,20 @@ export function resolveModel(config: Pick<BedrockConfig, 'models' | 'promptCache
 }
 
 export function toConverseInput(options: ConverseRequestOptions): ConverseInput {
-  const { body } = options;
+  checkBody(options.body);
+  return completeInput(translateMessages(options.body.messages), options);
+}
+
+/** The checks on the body that come before any message is translated. */
+export function checkBody(body: ChatBody): void {
   rejectUnsupported(body);
   if (!Array.isArray(body.messages)) throw invalidRequest('`messages` must be an array of messages.', 'messages');
+}
 
-  const translated = translateMessages(body.messages);
+/** The Converse input around translated (and finished) messages: cache points, inference and tool
+ * config. */
+export function completeInput(translated: TranslatedMessages, options: ConverseRequestOptions): ConverseInput {
+  const { body } = options;
   const input: ConverseInput = { modelId: options.modelId, messages: translated.messages };
 
   const cache = options.promptCache && options.historyLength !== undefined;

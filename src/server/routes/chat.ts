@@ -37,6 +37,7 @@ export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
             stream,
             clientWantsStreamUsage: wantsStreamUsage(body),
             historyLength: turn?.historyLength,
+            history: turn?.history,
           },
           ctx,
         ),
