@@ -261,7 +261,7 @@ describe('kept histories on the wire (real SDK, SigV4 payload hash checked by th
           ctx,
         );
         let reply = '';
-        if (result.type === 'stream') for await (const chunk of result.chunks) reply += ((chunk.value as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '');
+        if (result.type === 'stream') for await (const chunk of result.chunks!) reply += ((chunk.value as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '');
         else reply = String((result.body as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content);
         expect(sim.requests).toHaveLength(1);
         expect(sim.requests[0]!.status).toBe(200);
