@@ -11,8 +11,8 @@ import type { ConverseInput } from './request.js';
 
 /** The JSON body of a Converse call for `input` (everything but the `modelId` path label). */
 export function converseBody(input: ConverseInput): string {
-  // `messages` first: BODY_START.
-  const body = { messages: input.messages, system: input.system, inferenceConfig: input.inferenceConfig, toolConfig: input.toolConfig };
+  // `messages` first: BODY_START. The rest in the SDK's order (ConverseRequest's members).
+  const body = { messages: input.messages, system: input.system, inferenceConfig: input.inferenceConfig, toolConfig: input.toolConfig, outputConfig: input.outputConfig };
   // One call over the whole body is much faster than one per message (and than joining their text).
   return input.messages.some(hasBytes) ? JSON.stringify(body, bytesAsBase64) : JSON.stringify(body);
 }

@@ -4,6 +4,9 @@
 import type {
   ConverseCommandInput,
   InferenceConfiguration,
+  JsonSchemaDefinition,
+  OutputConfig,
+  SystemContentBlock,
   Tool,
   ToolChoice,
   ToolConfiguration,
@@ -17,7 +20,7 @@ import { isRecord, TOOL_NAME, translateMessages, type TranslatedMessages } from 
 /** The part of a Converse input the gateway fills; assignable to both ConverseCommandInput and
  * ConverseStreamCommandInput. */
 export type ConverseInput = Required<Pick<ConverseCommandInput, 'modelId' | 'messages'>> &
-  Pick<ConverseCommandInput, 'system' | 'inferenceConfig' | 'toolConfig'>;
+  Pick<ConverseCommandInput, 'system' | 'inferenceConfig' | 'toolConfig' | 'outputConfig'>;
 
 export interface ConverseRequestOptions {
   body: ChatBody;
@@ -68,10 +71,13 @@ export function completeInput(translated: TranslatedMessages, options: ConverseR
   const { body } = options;
   const input: ConverseInput = { modelId: options.modelId, messages: translated.messages };
 
+  const format = toResponseFormat(body);
   const cache = options.promptCache && options.historyLength !== undefined;
   if (translated.system.length > 0) {
     input.system = cache ? [...translated.system, cachePoint()] : translated.system;
   }
+  // After the system cache point: turning JSON mode on or off leaves the cached system prompt valid.
+  if (format?.instruction) input.system = [...(input.system ?? []), format.instruction];
   if (cache) {
     addHistoryCachePoint(translated, options.historyLength ?? 0);
     addTurnCachePoint(translated);
@@ -82,6 +88,7 @@ export function completeInput(translated: TranslatedMessages, options: ConverseR
 
   const toolConfig = toToolConfig(body, translated);
   if (toolConfig) input.toolConfig = toolConfig;
+  if (format?.outputConfig) input.outputConfig = format.outputConfig;
   return input;
 }
 
@@ -94,10 +101,54 @@ function rejectUnsupported(body: ChatBody): void {
   if (body.logprobs === true) throw unsupported('logprobs', '`logprobs` is not supported by this model.');
   if (body.top_logprobs !== undefined && body.top_logprobs !== null) throw unsupported('top_logprobs', '`top_logprobs` is not supported by this model.');
   if (Array.isArray(body.modalities) && body.modalities.includes('audio')) throw unsupported('modalities', 'Audio output is not supported by this model.');
+  toResponseFormat(body);
+}
+
+/** What `response_format` becomes: Converse's structured output, or (JSON mode) an instruction. */
+interface TranslatedFormat {
+  outputConfig?: OutputConfig;
+  instruction?: SystemContentBlock;
+}
+
+/** JSON mode has no Converse equivalent: Bedrock's structured output takes a schema, and its schemas
+ * must close every object (`additionalProperties: false`), so "any JSON object" cannot be written as
+ * one. The model is told instead, as OpenAI itself requires the client to do; best effort, not
+ * enforced. https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html */
+export const JSON_MODE_INSTRUCTION =
+  'Respond with a single valid JSON object and nothing else: no prose before or after it, no Markdown code fences.';
+
+/** `response_format` → Converse `outputConfig.textFormat` (json_schema) or a system instruction
+ * (json_object); undefined for text or none. Throws the 400 for a format it cannot honour.
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_OutputConfig.html */
+function toResponseFormat(body: ChatBody): TranslatedFormat | undefined {
   const format = body.response_format;
-  if (isRecord(format) && format.type !== undefined && format.type !== 'text') {
-    throw unsupported('response_format', `\`response_format\` of type \`${String(format.type)}\` is not supported by this model.`);
+  if (format === undefined || format === null) return undefined;
+  if (!isRecord(format)) throw invalidRequest('`response_format` must be an object.', 'response_format');
+  const type = format.type;
+  if (type === undefined || type === 'text') return undefined;
+  if (type === 'json_object') return { instruction: { text: JSON_MODE_INSTRUCTION } };
+  if (type !== 'json_schema') {
+    throw new GatewayError({ status: 400, message: `\`response_format\` of type \`${String(type)}\` is not supported by this model.`, param: 'response_format', code: 'unsupported_parameter' });
   }
+  const spec = format.json_schema;
+  if (!isRecord(spec)) throw invalidRequest('`response_format.json_schema` is required when `type` is `json_schema`.', 'response_format.json_schema');
+  const { schema, name, description } = spec;
+  if (schema === undefined || schema === null) {
+    // OpenAI accepts a schema-less json_schema format; Bedrock's structured output needs the schema.
+    throw new GatewayError({ status: 400, message: '`response_format.json_schema.schema` is required by this model.', param: 'response_format', code: 'unsupported_parameter' });
+  }
+  if (!isRecord(schema)) throw invalidRequest('`response_format.json_schema.schema` must be a JSON Schema object.', 'response_format.json_schema.schema');
+  if (name !== undefined && name !== null && typeof name !== 'string') throw invalidRequest('`response_format.json_schema.name` must be a string.', 'response_format.json_schema.name');
+  if (description !== undefined && description !== null && typeof description !== 'string') {
+    throw invalidRequest('`response_format.json_schema.description` must be a string.', 'response_format.json_schema.description');
+  }
+  // The SDK's member order (schema, name, description): body.ts writes what the SDK would.
+  const jsonSchema: JsonSchemaDefinition = { schema: JSON.stringify(schema) };
+  if (typeof name === 'string' && name !== '') jsonSchema.name = name;
+  if (typeof description === 'string' && description !== '') jsonSchema.description = description;
+  // `strict` needs no field: Bedrock always constrains decoding to the schema, which is what
+  // `strict: true` asks for and more than `strict: false` promises.
+  return { outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema } } } };
 }
 
 /** Put a cache point right after the last block that came from the stored history, inside the

@@ -87,12 +87,45 @@ const FIXED: Array<[string, ConverseInput]> = [
     }, 2),
   ],
   ['a prefill', input({ messages: [{ role: 'user', content: 'Answer in JSON' }, { role: 'assistant', content: '{ ' }] })],
+  [
+    'structured output (json_schema → outputConfig) with a system prompt, history and tools',
+    input(
+      {
+        messages: [
+          { role: 'system', content: 'Extract people.' },
+          { role: 'user', content: 'Ada, 36' },
+          { role: 'assistant', content: '{"name":"Ada","age":36}' },
+          { role: 'user', content: 'Grace, “85”' },
+        ],
+        temperature: 0,
+        tools: [{ type: 'function', function: { name: 'f' } }],
+        response_format: {
+          type: 'json_schema',
+          json_schema: {
+            name: 'person',
+            description: 'A person, with \"quotes\" and ünïcode',
+            strict: true,
+            schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: ['integer', 'null'] } }, required: ['name', 'age'], additionalProperties: false },
+          },
+        },
+      },
+      3,
+    ),
+  ],
+  ['structured output without name or description', input({ messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { schema: { type: 'object', properties: {}, additionalProperties: false } } } })],
+  ['JSON mode (an instruction after the system cache point)', input({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'json please' }], response_format: { type: 'json_object' } }, 0)],
 ];
 
 describe('converseBody', () => {
   it.each(FIXED)('%s: the same document the SDK writes', async (_, converse) => {
     const ours = converseBody(converse);
     expect(JSON.parse(ours)).toEqual(JSON.parse(await sdkBody(converse)));
+  });
+
+  it('structured output: byte for byte the body the SDK writes (member order included)', async () => {
+    const converse = FIXED.find(([name]) => name.startsWith('structured output (json_schema'))![1];
+    expect(converse.outputConfig?.textFormat?.structure?.jsonSchema?.schema).toBe('{"type":"object","properties":{"name":{"type":"string"},"age":{"type":["integer","null"]}},"required":["name","age"],"additionalProperties":false}');
+    expect(converseBody(converse)).toBe(await sdkBody(converse));
   });
 
   it('a Buffer (not only a Uint8Array) is still written as base64', () => {
@@ -105,12 +138,14 @@ describe('converseBody', () => {
     fc.record({ role: fc.constantFrom('system', 'user', 'developer'), content: fc.oneof(text, fc.array(text.map((t) => ({ type: 'text', text: t })), { maxLength: 3 })) }),
     fc.record({ role: fc.constant('assistant'), content: fc.option(text, { nil: null }) }),
   );
+  const schemaFormat = fc.record({ name: text, description: text, schema: fc.record({ type: fc.constant('object'), properties: fc.dictionary(text, fc.record({ type: fc.constantFrom('string', 'integer', 'boolean') })), additionalProperties: fc.constant(false) }) });
+  const responseFormat = fc.option(fc.oneof(schemaFormat.map((json_schema) => ({ type: 'json_schema', json_schema })), fc.constant({ type: 'json_object' }), fc.constant({ type: 'text' })), { nil: undefined });
   it('random conversations: the same document the SDK writes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 8 }), fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), fc.nat(8), async (messages, temperature, history) => {
+      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 8 }), fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), fc.nat(8), responseFormat, async (messages, temperature, history, response_format) => {
         let converse: ConverseInput;
         try {
-          converse = input({ messages: messages as ChatMessage[], ...(temperature !== undefined && { temperature }) }, Math.min(history, messages.length));
+          converse = input({ messages: messages as ChatMessage[], ...(temperature !== undefined && { temperature }), ...(response_format !== undefined && { response_format }) }, Math.min(history, messages.length));
         } catch (err) {
           if (err instanceof GatewayError && err.status === 400) return;
           throw err;

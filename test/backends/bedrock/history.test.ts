@@ -88,6 +88,8 @@ const turns = fc.array(
     reply: fc.option(content, { nil: undefined, freq: 4 }),
     tools: fc.boolean(),
     temperature: fc.option(fc.constantFrom(0, 0.5, 1), { nil: undefined }),
+    /** Structured output or JSON mode on some turns and not others (never part of the history). */
+    format: fc.option(fc.constantFrom({ type: 'json_object' }, { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false } } }), { nil: undefined }),
   }),
   { minLength: 1, maxLength: 7 },
 );
@@ -117,7 +119,7 @@ describe('HistoryCache', () => {
           const keep = turn.cut === undefined ? stored.length : Math.min(turn.cut, stored.length);
           const context = [...stored.slice(0, keep), ...chatMessages(turn.add)];
           if (context.length === 0) continue;
-          const extra: Partial<ChatBody> = { ...(turn.tools && { tools: [{ type: 'function', function: { name: 'lookup' } }] }), ...(turn.temperature !== undefined && { temperature: turn.temperature }) };
+          const extra: Partial<ChatBody> = { ...(turn.tools && { tools: [{ type: 'function', function: { name: 'lookup' } }] }), ...(turn.temperature !== undefined && { temperature: turn.temperature }), ...(turn.format !== undefined && { response_format: turn.format }) };
           const o = options(context, keep, extra);
           check(cache, o, ref('t:s', context));
           if ('error' in expected(o)) continue;
@@ -161,6 +163,25 @@ describe('HistoryCache', () => {
     expect(first.input).toEqual(toConverseInput(options(seed, 0)));
     expect(cache.size).toBe(1);
     expect(usedKept(cache, 't:s', [...seed, { role: 'assistant', content: 'Here.' }], [{ role: 'user', content: 'Go on.' }])).toBe(true);
+  });
+
+  it('a kept history serves turns with and without structured output alike: outputConfig and the JSON-mode instruction are the turn\'s, not the history\'s', () => {
+    const cache = new HistoryCache(1 << 20);
+    const history = [system, ...pairs(40)];
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
+    const turn1 = [...history, { role: 'user', content: 'As JSON?' }];
+    const json = { response_format: { type: 'json_schema', json_schema: { name: 'reply', schema } } };
+    check(cache, options(turn1, history.length, json), ref('t:s', turn1));
+    expect(cache.size).toBe(1);
+    const first = cache.request(options(turn1, history.length, json), ref('t:s', turn1));
+    expect(first.body).toBeDefined();
+    expect(first.input.outputConfig?.textFormat?.structure?.jsonSchema).toEqual({ schema: JSON.stringify(schema), name: 'reply' });
+    const history2 = [...turn1, { role: 'assistant', content: '{"answer":"yes"}' }];
+    for (const extra of [{}, { response_format: { type: 'json_object' } }, json]) {
+      const turn2 = [...history2, { role: 'user', content: 'Again?' }];
+      check(cache, options(turn2, history2.length, extra), ref('t:s', turn2));
+    }
+    expect(usedKept(cache, 't:s', history2, [{ role: 'user', content: 'And another?' }])).toBe(true);
   });
 
   it('short histories are not kept', () => {

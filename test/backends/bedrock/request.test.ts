@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveModel, toConverseInput, type ConverseRequestOptions } from '../../../src/backends/bedrock/request.js';
+import { JSON_MODE_INSTRUCTION, resolveModel, toConverseInput, type ConverseRequestOptions } from '../../../src/backends/bedrock/request.js';
 import type { ChatBody, ChatMessage } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
 
@@ -253,6 +253,8 @@ describe('top-level fields', () => {
     ['logprobs', { logprobs: true }, 'logprobs'],
     ['top_logprobs', { top_logprobs: 2 }, 'top_logprobs'],
     ['json_schema response_format', { response_format: { type: 'json_schema', json_schema: { name: 'x' } } }, 'response_format'],
+    ['json_schema response_format with a null schema', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: null, strict: true } } }, 'response_format'],
+    ['an unknown response_format type', { response_format: { type: 'grammar', grammar: 'root ::= "a"' } }, 'response_format'],
     ['audio output', { modalities: ['text', 'audio'] }, 'modalities'],
   ];
   for (const [name, extra, param] of unsupported) {
@@ -269,6 +271,12 @@ describe('top-level fields', () => {
     ['stop as a number', { stop: 3 }, 'stop'],
     ['stop list with a number', { stop: ['a', 3] }, 'stop'],
     ['messages not an array', { messages: 'hi' }, 'messages'],
+    ['response_format a string', { response_format: 'json_object' }, 'response_format'],
+    ['json_schema without its json_schema object', { response_format: { type: 'json_schema' } }, 'response_format.json_schema'],
+    ['json_schema whose schema is not an object', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: '{"type":"object"}' } } }, 'response_format.json_schema.schema'],
+    ['json_schema whose schema is a list', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: [] } } }, 'response_format.json_schema.schema'],
+    ['json_schema with a numeric name', { response_format: { type: 'json_schema', json_schema: { name: 7, schema: {} } } }, 'response_format.json_schema.name'],
+    ['json_schema with an object description', { response_format: { type: 'json_schema', json_schema: { name: 'x', description: {}, schema: {} } } }, 'response_format.json_schema.description'],
   ];
   for (const [name, extra, param] of invalid) {
     it(`${name} → 400 with param`, () => {
@@ -276,6 +284,57 @@ describe('top-level fields', () => {
       expect([err.status, err.param]).toEqual([400, param]);
     });
   }
+});
+
+describe('response_format', () => {
+  const user: ChatMessage[] = [{ role: 'user', content: 'Ada is 36' }];
+  const schema = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false };
+
+  it('json_schema → outputConfig.textFormat with the schema as a JSON string, its name and description', () => {
+    const input = convert(body(user, { response_format: { type: 'json_schema', json_schema: { name: 'person', description: 'A person', schema, strict: true } } }));
+    expect(input.outputConfig).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), name: 'person', description: 'A person' } } } });
+    expect(JSON.parse(input.outputConfig!.textFormat!.structure!.jsonSchema!.schema!)).toEqual(schema);
+    // Nothing else changes: no instruction, no other member.
+    expect(input.system).toBeUndefined();
+    expect(Object.keys(input).sort()).toEqual(['messages', 'modelId', 'outputConfig']);
+  });
+
+  it('strict false or absent: the same (Bedrock always holds the answer to the schema); no name or an empty description: left out', () => {
+    for (const json_schema of [{ name: 'person', schema, strict: false }, { name: 'person', schema }, { name: 'person', description: '', schema, strict: null }]) {
+      expect(convert(body(user, { response_format: { type: 'json_schema', json_schema } })).outputConfig).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), name: 'person' } } } });
+    }
+    expect(convert(body(user, { response_format: { type: 'json_schema', json_schema: { schema } } })).outputConfig?.textFormat?.structure?.jsonSchema).toEqual({ schema: JSON.stringify(schema) });
+  });
+
+  it('the schema is passed as given: not rewritten, so what Bedrock refuses in a schema is its 400 to report', () => {
+    const open = { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' }, minItems: 2 } } };
+    expect(convert(body(user, { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: open } } })).outputConfig?.textFormat?.structure?.jsonSchema?.schema).toBe(JSON.stringify(open));
+  });
+
+  it('with tools, a system prompt and prompt caching: outputConfig beside them, the system and its cache point unchanged', () => {
+    const input = convert(
+      body([{ role: 'system', content: 'Be exact.' }, ...user], { tools: [{ type: 'function', function: { name: 'f' } }], response_format: { type: 'json_schema', json_schema: { name: 'person', schema } } }),
+      { historyLength: 0, promptCache: true },
+    );
+    expect(input.system).toEqual([{ text: 'Be exact.' }, CP]);
+    expect(input.toolConfig?.tools).toHaveLength(1);
+    expect(input.outputConfig?.textFormat?.type).toBe('json_schema');
+  });
+
+  it('json_object → an instruction at the end of the system prompt, after its cache point; no outputConfig', () => {
+    const plain = convert(body(user, { response_format: { type: 'json_object' } }));
+    expect(plain.system).toEqual([{ text: JSON_MODE_INSTRUCTION }]);
+    expect(plain.outputConfig).toBeUndefined();
+    const cached = convert(body([{ role: 'system', content: 'Be exact.' }, ...user], { response_format: { type: 'json_object' } }), { historyLength: 0, promptCache: true });
+    expect(cached.system).toEqual([{ text: 'Be exact.' }, CP, { text: JSON_MODE_INSTRUCTION }]);
+  });
+
+  it('text, a null format or a format without type: nothing', () => {
+    for (const response_format of [{ type: 'text' }, null, {}]) {
+      const input = convert(body(user, { response_format }));
+      expect(Object.keys(input).sort()).toEqual(['messages', 'modelId']);
+    }
+  });
 });
 
 describe('tools and tool_choice', () => {
