@@ -6,8 +6,9 @@
 // https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html
 // https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
 import { createHash } from 'node:crypto';
+import { schemaInstance } from './instance.js';
 import { textTokens } from './tokens.js';
-import type { Answer, ContentBlock, ConverseRequest, JsonObject, Message, ReasoningBlock, ToolSpec, ToolUseBlock } from './types.js';
+import { outputSchemaOf, type Answer, type ContentBlock, type ConverseRequest, type JsonObject, type Message, type ReasoningBlock, type ToolSpec, type ToolUseBlock } from './types.js';
 
 const SNIPPET_CHARS = 200;
 /** What Claude does when inferenceConfig.maxTokens is absent: stop at the model's own limit. */
@@ -148,9 +149,13 @@ function generateVisibleAnswer(request: ConverseRequest, modelId: string): Answe
     return { content: [{ text: limited.text }], stopReason: 'max_tokens', outputTokens: textTokens(limited.text) };
   }
 
-  const full = answeringToolResult
+  const prose = answeringToolResult
     ? toolResultSummary(request, lastUser)
     : `Simulated answer from ${modelId}. You said: "${snippet(userText)}". That is ${userText.length} characters in ${request.messages.length} message${request.messages.length === 1 ? '' : 's'}.`;
+  // Structured output: the whole text is one JSON document conforming to the schema (compact, as
+  // constrained decoding writes it); maxTokens and stop sequences still cut it like any text.
+  const schema = outputSchemaOf(request);
+  const full = schema ? JSON.stringify(schemaInstance(schema, { userText: answeringToolResult ? textOf(lastUser.content) || prose : userText })) : prose;
   const { text, stopReason } = limitText(full, stopSequences, maxTokens);
-  return { content: text ? [{ text }] : [], stopReason, outputTokens: textTokens(text) };
+  return { content: text ? [{ text }] : [], stopReason, outputTokens: textTokens(text), ...(schema && { structured: true }) };
 }

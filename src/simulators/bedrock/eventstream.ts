@@ -75,7 +75,7 @@ export function* answerEvents(answer: Answer, usage: ConverseUsage, latencyMs: (
         yield { type: 'contentBlockDelta', payload: { contentBlockIndex: index, delta: { toolUse: { input: part } } } };
       }
     } else {
-      for (const part of textDeltas(block.text)) {
+      for (const part of answer.structured ? jsonDeltas(block.text) : textDeltas(block.text)) {
         yield { type: 'contentBlockDelta', payload: { contentBlockIndex: index, delta: { text: part } } };
       }
     }

@@ -71,6 +71,10 @@ export function layoutPrompt(request: ConverseRequest): PromptLayout {
     }
     if (overhead) segments.push(overhead);
   }
+  // A structured-output schema is read by the model too (as Claude's format instructions), after
+  // the prompt: never part of a cached prefix, billed as input.
+  const schema = request.outputConfig?.textFormat?.structure.jsonSchema.schema;
+  if (schema !== undefined) segments.push({ tokens: textTokens(schema), key: `outputConfig:${schema}` });
   const totalTokens = segments.reduce((sum, s) => sum + s.tokens, 0);
   return { segments, cachePrefixLength, cachePoints, totalTokens };
 }

@@ -59,7 +59,21 @@ export interface ConverseRequest {
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: { tools: Tool[]; toolChoice?: ToolChoice };
   additionalModelRequestFields?: unknown;
+  outputConfig?: OutputConfig;
 }
+
+/** Structured output. validate.ts checks the schema string parses to a JSON object.
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_OutputConfig.html */
+export interface OutputConfig {
+  textFormat?: { type: 'json_schema'; structure: { jsonSchema: { schema: string; name?: string; description?: string } } };
+  effort?: string;
+}
+
+/** The schema of a request's structured output, parsed (validate.ts made sure it parses). */
+export const outputSchemaOf = (request: ConverseRequest): JsonObject | undefined => {
+  const schema = request.outputConfig?.textFormat?.structure.jsonSchema.schema;
+  return schema === undefined ? undefined : (JSON.parse(schema) as JsonObject);
+};
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
 
@@ -80,4 +94,6 @@ export interface Answer {
   content: Array<{ text: string } | { toolUse: ToolUseBlock } | { reasoningContent: ReasoningBlock }>;
   stopReason: StopReason;
   outputTokens: number;
+  /** The text is a structured-output JSON document (streamed in pieces of the document, not by words). */
+  structured?: boolean;
 }

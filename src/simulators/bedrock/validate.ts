@@ -230,6 +230,68 @@ export function validateConverseRequest(body: unknown): ConverseRequest {
     }
   }
 
+  checkOutputConfig(body['outputConfig']);
   checkThinking(body);
   return body as unknown as ConverseRequest;
+}
+
+const SCHEMA_PATH = 'outputConfig.textFormat.structure.jsonSchema.schema';
+
+/** Structured output: `textFormat` of type json_schema with one `jsonSchema` member whose `schema`
+ * is a string holding a JSON Schema object, every object of which is closed
+ * (`additionalProperties: false`), as Claude's structured outputs require.
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html */
+function checkOutputConfig(config: unknown): void {
+  if (config === undefined || config === null) return;
+  if (!isObject(config)) throw validation('Malformed input request: outputConfig must be an object, please reformat your input and try again.');
+  const format = config['textFormat'];
+  if (format === undefined || format === null) return;
+  if (!isObject(format)) throw validation('Malformed input request: outputConfig.textFormat must be an object, please reformat your input and try again.');
+  const type = format['type'];
+  if (type === undefined || type === null) throw constraintViolation(undefined, 'outputConfig.textFormat.type', 'Member must not be null');
+  if (type !== 'json_schema') throw constraintViolation(String(type), 'outputConfig.textFormat.type', 'Member must satisfy enum value set: [json_schema]');
+  const structure = format['structure'];
+  if (structure === undefined || structure === null) throw constraintViolation(undefined, 'outputConfig.textFormat.structure', 'Member must not be null');
+  checkUnion(structure, 'OutputFormatStructure', 'outputConfig.textFormat.structure', ['jsonSchema']);
+  const definition = (structure as JsonObject)['jsonSchema'];
+  if (!isObject(definition)) throw constraintViolation(undefined, 'outputConfig.textFormat.structure.jsonSchema', 'Member must not be null');
+  for (const field of ['name', 'description'] as const) {
+    const value = definition[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      throw validation(`Malformed input request: outputConfig.textFormat.structure.jsonSchema.${field} must be a string, please reformat your input and try again.`);
+    }
+  }
+  const text = definition['schema'];
+  if (text === undefined || text === null) throw constraintViolation(undefined, SCHEMA_PATH, 'Member must not be null');
+  // The member is a string holding JSON, not a JSON document (a tool's inputSchema is the other kind).
+  if (typeof text !== 'string') throw validation(`Malformed input request: ${SCHEMA_PATH} must be a string containing a JSON schema, please reformat your input and try again.`);
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch {
+    throw validation(`The JSON schema at ${SCHEMA_PATH} is not valid JSON. Provide a valid JSON schema and try again.`);
+  }
+  if (!isObject(schema)) throw validation(`The JSON schema at ${SCHEMA_PATH} must be a JSON object. Provide a valid JSON schema and try again.`);
+  checkClosedObjects(schema, '#', 0);
+}
+
+/** Every `type: object` subschema must say `additionalProperties: false` (Claude's rule, relayed by Bedrock). */
+function checkClosedObjects(schema: unknown, at: string, depth: number): void {
+  if (!isObject(schema) || depth > 64) return;
+  const type = schema['type'];
+  const isObjectType = type === 'object' || (Array.isArray(type) && type.includes('object'));
+  if (isObjectType && schema['additionalProperties'] !== false) {
+    throw validation(`The JSON schema at ${SCHEMA_PATH} is not supported: an object schema must set 'additionalProperties' to false (at ${at}).`);
+  }
+  const children: Array<[string, unknown]> = [];
+  for (const key of ['properties', '$defs', 'definitions'] as const) {
+    const map = schema[key];
+    if (isObject(map)) for (const [name, child] of Object.entries(map)) children.push([`${at}/${key}/${name}`, child]);
+  }
+  for (const key of ['items', 'additionalProperties', 'not'] as const) children.push([`${at}/${key}`, schema[key]]);
+  for (const key of ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const) {
+    const list = schema[key];
+    if (Array.isArray(list)) list.forEach((child, i) => children.push([`${at}/${key}/${i}`, child]));
+  }
+  for (const [path, child] of children) checkClosedObjects(child, path, depth + 1);
 }
