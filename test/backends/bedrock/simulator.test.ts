@@ -97,6 +97,54 @@ describe('bedrock backend × simulator', () => {
     expect(sim.requests.at(-1)).toMatchObject({ operation: 'converse-stream', status: 200 });
   });
 
+  describe('structured output (response_format)', () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city', 'days'], additionalProperties: false };
+    const format = { type: 'json_schema', json_schema: { name: 'forecast', description: 'A forecast request', schema, strict: true } };
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Forecast for "Oslo", 3 days' }];
+
+    it('json_schema: Bedrock gets outputConfig; the JSON answer is message.content with refusal null and finish stop, stream and non-stream alike', async () => {
+      const json = (await backend.chat(chatCall(messages, { body: { response_format: format } }), ctx())) as JsonResult;
+      const sent = sim.requests.at(-1)!.body as { outputConfig: unknown };
+      expect(sent.outputConfig).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), name: 'forecast', description: 'A forecast request' } } } });
+      const choice = (json.body as { choices: Array<{ message: { content: string; refusal: null; tool_calls?: unknown }; finish_reason: string }> }).choices[0]!;
+      expect(JSON.parse(choice.message.content)).toEqual({ city: 'Oslo', days: 3 });
+      expect(choice.message.refusal).toBeNull();
+      expect(choice.message.tool_calls).toBeUndefined();
+      expect(choice.finish_reason).toBe('stop');
+      expect(json.usage).toEqual({ input: sim.requests.at(-1)!.billed!.inputTokens, output: sim.requests.at(-1)!.billed!.outputTokens, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+
+      const stream = (await backend.chat(chatCall(messages, { body: { response_format: format }, stream: true, clientWantsStreamUsage: true }), ctx())) as StreamResult;
+      const chunks = await drain(stream);
+      expect(choicesOf(chunks).filter((c) => c.delta.content !== undefined).length).toBeGreaterThan(1);
+      expect(textOf(chunks)).toBe(choice.message.content);
+      expect(choicesOf(chunks).filter((c) => c.finish_reason !== null).map((c) => c.finish_reason)).toEqual(['stop']);
+      expect(stream.usage()).toEqual(json.usage);
+    });
+
+    it('max_tokens cuts the document: finish_reason length (what parse() helpers report as a length error)', async () => {
+      const json = (await backend.chat(chatCall(messages, { body: { response_format: format, max_tokens: 3 } }), ctx())) as JsonResult;
+      const choice = (json.body as { choices: Array<{ message: { content: string }; finish_reason: string }> }).choices[0]!;
+      expect(choice.finish_reason).toBe('length');
+      expect(() => JSON.parse(choice.message.content)).toThrow();
+    });
+
+    it('a schema Bedrock refuses is its 400, relayed with its message', async () => {
+      const open = { type: 'object', properties: { city: { type: 'string' } } };
+      const err = await backend.chat(chatCall(messages, { body: { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: open } } } }), ctx()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err).toMatchObject({ status: 400, type: 'invalid_request_error' });
+      expect((err as Error).message).toContain("must set 'additionalProperties' to false");
+    });
+
+    it('json_object: the instruction reaches Bedrock as the last system block, no outputConfig', async () => {
+      await backend.chat(chatCall([{ role: 'system', content: 'Be brief.' }, ...messages], { body: { response_format: { type: 'json_object' } } }), ctx());
+      const sent = sim.requests.at(-1)!.body as { system: Array<{ text?: string }>; outputConfig?: unknown };
+      expect(sent.outputConfig).toBeUndefined();
+      expect(sent.system.at(0)).toEqual({ text: 'Be brief.' });
+      expect(sent.system.at(-1)?.text).toMatch(/^Respond with a single valid JSON object/);
+    });
+  });
+
   it('stream without include_usage: no usage chunk, usage still recorded', async () => {
     const result = (await backend.chat(chatCall([{ role: 'user', content: 'hi' }], { stream: true }), ctx())) as StreamResult;
     const chunks = await drain(result);
