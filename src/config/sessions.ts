@@ -38,9 +38,12 @@ export const sessionsSchema = z
         waitMs: z.number().int().positive().default(30_000),
         /** Lock expiry, so a crashed replica cannot hold a session forever. */
         ttlMs: z.number().int().positive().default(120_000),
+        /** A running turn keeps its lock up to this long (renewed every third of ttlMs), so a turn
+         * longer than ttlMs is not joined by the next one; match the routes' total timeout. */
+        holdMs: z.number().int().positive().default(600_000),
       })
       .strict()
-      .default({ maxQueue: 8, waitMs: 30_000, ttlMs: 120_000 }),
+      .default({ maxQueue: 8, waitMs: 30_000, ttlMs: 120_000, holdMs: 600_000 }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

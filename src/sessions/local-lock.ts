@@ -14,6 +14,10 @@ interface Held {
   queue: Waiter[];
 }
 
+/** In one process a holder cannot die without the lock going too: renewing it until holdMs is
+ * simply holding it that long. */
+const holdFor = (options: LockOptions): number => Math.max(options.ttlMs, options.holdMs ?? 0);
+
 export class KeyedLock {
   #held = new Map<string, Held>();
   #nextToken = 1;
@@ -26,7 +30,7 @@ export class KeyedLock {
   acquire(key: string, options: LockOptions): Promise<Unlock> {
     options.signal?.throwIfAborted();
     const held = this.#held.get(key);
-    if (!held) return Promise.resolve(this.#take(key, options.ttlMs, []));
+    if (!held) return Promise.resolve(this.#take(key, holdFor(options), []));
     if (held.queue.length >= options.maxQueue) return Promise.reject(sessionBusy('queue'));
 
     return new Promise<Unlock>((resolve, reject) => {
@@ -40,7 +44,7 @@ export class KeyedLock {
       const waiter: Waiter = {
         grant: () => {
           leave();
-          resolve(this.#take(key, options.ttlMs, held.queue));
+          resolve(this.#take(key, holdFor(options), held.queue));
         },
         fail: (err) => {
           leave();

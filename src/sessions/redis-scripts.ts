@@ -93,3 +93,9 @@ export const releaseScript = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `);
+
+/** Extends the lock's expiry while its holder still owns it (a turn longer than ttlMs); 0 when it was lost. */
+export const renewScript = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../backends/types.js';
 import { isGatewayError } from '../errors.js';
 import { chainHashes } from './hash.js';
-import { arriveScript, commitScript, dequeueScript, enqueueScript, releaseScript } from './redis-scripts.js';
+import { arriveScript, commitScript, dequeueScript, enqueueScript, releaseScript, renewScript } from './redis-scripts.js';
 import {
   assertCommitInput,
   documentTooLarge,
@@ -162,7 +162,29 @@ export class RedisSessionStore implements SessionStore {
     const k = this.#keys(key);
     const token = randomUUID();
     const tryTake = () => this.#run(() => this.#redis.set(k.lock, token, 'PX', options.ttlMs, 'NX'));
+    // Held: renewed every third of its ttl, up to holdMs in all, so a turn longer than ttlMs keeps
+    // it; the ttl still frees the lock of a replica that died holding it.
+    let renewal: NodeJS.Timeout | undefined;
+    const held = (): Unlock => {
+      const until = performance.now() + (options.holdMs ?? 0);
+      if (until - performance.now() <= options.ttlMs) return unlock;
+      renewal = setInterval(() => {
+        const left = Math.floor(until - performance.now());
+        if (left <= 0) return clearInterval(renewal);
+        this.#run(() => renewScript.run(this.#redis, [k.lock], [token, Math.min(options.ttlMs, left)])).then(
+          (kept) => {
+            if (kept !== 0) return;
+            clearInterval(renewal);
+            this.#log.warn('session store: a session lock was lost while its turn was still running; the commit detects any interleaving');
+          },
+          (err: unknown) => this.#log.warn({ err: (err as Error).message }, 'session store: could not renew a session lock'),
+        );
+      }, Math.max(1, Math.floor(options.ttlMs / 3)));
+      renewal.unref();
+      return unlock;
+    };
     const unlock: Unlock = async () => {
+      clearInterval(renewal);
       try {
         await this.#run(() => releaseScript.run(this.#redis, [k.lock], [token]));
       } catch (err) {
@@ -172,7 +194,7 @@ export class RedisSessionStore implements SessionStore {
     };
 
     // Fair-ish: a newcomer takes a free lock only when nobody is waiting; waiters then race by polling.
-    if ((await this.#run(() => arriveScript.run(this.#redis, [k.lock, k.q], [token, options.ttlMs]))) === 1) return unlock;
+    if ((await this.#run(() => arriveScript.run(this.#redis, [k.lock, k.q], [token, options.ttlMs]))) === 1) return held();
     if (options.maxQueue === 0) throw sessionBusy('queue');
     const position = await this.#run(() => enqueueScript.run(this.#redis, [k.q], [options.maxQueue, options.waitMs + 5_000]));
     if (position === 0) throw sessionBusy('queue');
@@ -186,7 +208,7 @@ export class RedisSessionStore implements SessionStore {
           options.signal?.throwIfAborted(); // with the signal's own reason, as the memory store does
           throw err;
         });
-        if ((await tryTake()) === 'OK') return unlock;
+        if ((await tryTake()) === 'OK') return held();
       }
     } finally {
       await this.#run(() => dequeueScript.run(this.#redis, [k.q], [])).catch(() => undefined);

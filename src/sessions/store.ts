@@ -53,8 +53,11 @@ export interface LockOptions {
   waitMs: number;
   /** Waiters allowed behind the holder; one more gets 409 `session_busy` at once. */
   maxQueue: number;
-  /** The lock expires this long after it was taken, so a crashed holder cannot keep it. */
+  /** The lock expires this long after it was taken (or last renewed), so a crashed holder cannot keep it. */
   ttlMs: number;
+  /** While held, the lock is renewed up to this long in total (a turn that outlasts ttlMs keeps it).
+   * Default: no renewal. */
+  holdMs?: number;
   /** Stop waiting (rejects with the signal's reason) when the client goes away. */
   signal?: AbortSignal;
 }
@@ -168,9 +171,10 @@ export function lockOptions(defaults: StoreCommonOptions['lock'], given: Partial
     waitMs: given?.waitMs ?? defaults.waitMs,
     maxQueue: given?.maxQueue ?? defaults.maxQueue,
     ttlMs: given?.ttlMs ?? defaults.ttlMs,
+    holdMs: given?.holdMs ?? defaults.holdMs ?? 0,
     ...(given?.signal && { signal: given.signal }),
   };
-  if (!(o.waitMs >= 0) || !(o.ttlMs > 0) || !Number.isInteger(o.maxQueue) || o.maxQueue < 0)
+  if (!(o.waitMs >= 0) || !(o.ttlMs > 0) || !(o.holdMs! >= 0) || !Number.isInteger(o.maxQueue) || o.maxQueue < 0)
     throw new TypeError(`lock: waitMs >= 0, ttlMs > 0 and an integer maxQueue >= 0 are required, got ${JSON.stringify({ ...o, signal: undefined })}`);
   return o;
 }

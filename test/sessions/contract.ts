@@ -328,6 +328,23 @@ export function sessionStoreContract(name: string, factory: StoreFactory): void 
         await (await store.lock(key, { maxQueue: 0 }))();
       });
 
+      it('keeps a lock past ttlMs while its holder runs (holdMs), then frees it at holdMs', async () => {
+        const store = await make();
+        const key = freshKey();
+        const unlock = await store.lock(key, { ttlMs: 150, holdMs: 5_000 });
+        await sleep(450); // three ttls: without renewal the lock would be gone
+        await expectGatewayError(store.lock(key, { waitMs: 100 }), 409, 'session_busy');
+        await unlock();
+        await (await store.lock(key, { maxQueue: 0 }))();
+
+        const bounded = freshKey();
+        await store.lock(bounded, { ttlMs: 100, holdMs: 250 }); // never released: a stuck holder
+        const started = performance.now();
+        const next = await store.lock(bounded, { waitMs: 3_000 });
+        expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+        await next();
+      });
+
       it('stops waiting when the signal aborts', async () => {
         const store = await make();
         const key = freshKey();
