@@ -166,8 +166,8 @@ export class RedisSessionStore implements SessionStore {
     // it; the ttl still frees the lock of a replica that died holding it.
     let renewal: NodeJS.Timeout | undefined;
     const held = (): Unlock => {
-      const until = performance.now() + (options.holdMs ?? 0);
-      if (until - performance.now() <= options.ttlMs) return unlock;
+      if ((options.holdMs ?? 0) <= options.ttlMs) return unlock;
+      const until = performance.now() + options.holdMs!;
       renewal = setInterval(() => {
         const left = Math.floor(until - performance.now());
         if (left <= 0) return clearInterval(renewal);

@@ -101,7 +101,7 @@ function rejectUnsupported(body: ChatBody): void {
   if (body.logprobs === true) throw unsupported('logprobs', '`logprobs` is not supported by this model.');
   if (body.top_logprobs !== undefined && body.top_logprobs !== null) throw unsupported('top_logprobs', '`top_logprobs` is not supported by this model.');
   if (Array.isArray(body.modalities) && body.modalities.includes('audio')) throw unsupported('modalities', 'Audio output is not supported by this model.');
-  toResponseFormat(body);
+  // `response_format` is checked where it is translated (completeInput), once.
 }
 
 /** What `response_format` becomes: Converse's structured output, or (JSON mode) an instruction. */
