@@ -1,0 +1,116 @@
+// Instructions per request, counted by valgrind's callgrind: the gateway (dist/) and the bare proxy,
+// non-streamed and streamed. Unlike CPU time it does not move with other load on the machine, so it
+// tells a 5 % change apart on a busy 2-core box. `npx tsx bench/instructions.ts [--requests N] [--only gateway,proxy]`
+// (build first: `npm run build`). Each system runs under callgrind; after a warm-up its counters
+// are zeroed, N requests are sent (4 at a time), and the dump's total is divided by N.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ROOT, freePort, startChild } from './children.js';
+import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
+
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '600' } } });
+const N = Number(values.requests);
+const WARMUP = Number(values.warmup);
+if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+
+const work = mkdtempSync(join(tmpdir(), 'stateroute-instr-'));
+const upstream = await startChild('upstream.ts');
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+const chatBody = (stream: boolean) =>
+  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say something about foxes.' }], ...(stream ? { stream: true } : {}) });
+
+function send(url: string, headers: Record<string, string>, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function drive(count: number, url: string, headers: Record<string, string>, body: string): Promise<void> {
+  let left = count;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (left-- > 0) await send(url, headers, body);
+  }));
+}
+
+const callgrind = (outDir: string) => ['--tool=callgrind', '--smc-check=all-non-file', '--dump-instr=no', '--collect-jumps=no', `--callgrind-out-file=${join(outDir, 'cg.out')}`];
+
+/** Total instructions of the newest dump in dir. */
+function lastTotal(dir: string): number {
+  const dumps = readdirSync(dir).filter((f) => f.startsWith('cg.out')).sort();
+  const text = readFileSync(join(dir, dumps.at(-1)!), 'utf8');
+  const m = /^(?:totals|summary): (\d+)/m.exec(text);
+  if (!m) throw new Error(`no totals in ${dumps.at(-1)}`);
+  return Number(m[1]);
+}
+
+async function measure(name: string, start: (dir: string) => Promise<{ pid: number; url: string; headers: Record<string, string>; stop(): void }>) {
+  const dir = mkdtempSync(join(work, `${name}-`));
+  const sys = await start(dir);
+  const result: Record<string, number> = {};
+  try {
+    for (const stream of [false, true]) {
+      await drive(WARMUP, sys.url, sys.headers, chatBody(stream));
+      spawnSync('callgrind_control', ['-z', String(sys.pid)]);
+      await drive(N, sys.url, sys.headers, chatBody(stream));
+      spawnSync('callgrind_control', ['-d', String(sys.pid)]);
+      const per = lastTotal(dir) / N;
+      result[stream ? 'stream' : 'stateless'] = per;
+      process.stderr.write(`${name} ${stream ? 'stream' : 'stateless'}: ${(per / 1e6).toFixed(3)} M instructions/request\n`);
+    }
+  } finally {
+    sys.stop();
+  }
+  return result;
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready`);
+}
+
+const results: Record<string, Record<string, number>> = {};
+try {
+  if (values.only.includes('gateway')) {
+    results.gateway = await measure('gateway', async (dir) => {
+      const port = await freePort();
+      const configFile = join(work, 'gateway.yaml');
+      writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: 'http://127.0.0.1:9', ledgerDir: join(work, 'ledger'), store: { type: 'memory' } }));
+      const proc = spawn('valgrind', [...callgrind(dir), process.execPath, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      const url = `http://127.0.0.1:${port}`;
+      await waitReady(url);
+      return { pid: proc.pid!, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
+    });
+  }
+  if (values.only.includes('proxy')) {
+    results.proxy = await measure('proxy', async (dir) => {
+      const proc = spawn('valgrind', [...callgrind(dir), process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'proxy.ts'), upstream.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const url = await new Promise<string>((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url)));
+      const path = `/openai/deployments/${DEPLOYMENT}/chat/completions?api-version=${API_VERSION}`;
+      return { pid: proc.pid!, url: `${url}${path}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
+    });
+  }
+  if (results.gateway && results.proxy)
+    for (const k of ['stateless', 'stream']) process.stderr.write(`${k}: gateway/proxy instructions ${(results.gateway[k]! / results.proxy[k]!).toFixed(2)}×\n`);
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+} finally {
+  agent.destroy();
+  await upstream.stop();
+  rmSync(work, { recursive: true, force: true });
+}
