@@ -9,6 +9,7 @@ import { fallbackLabel, resiliencePlan } from '../resilience/route.js';
 import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
+import { onClientGone } from './client-gone.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
 import { estimateStreamUsage } from './usage-estimate.js';
 import { SSE_HEADERS, coalesceHead, sseBody } from './sse-response.js';
@@ -80,10 +81,12 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
 
   // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
   const abort = new AbortController();
-  const clientSignal = c.req.raw.signal;
-  const onClientAbort = () => abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
-  if (clientSignal.aborted) onClientAbort();
-  else clientSignal.addEventListener('abort', onClientAbort, { once: true });
+  let clientGone = false;
+  const onClientAbort = () => {
+    clientGone = true;
+    abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
+  };
+  const stopWatching = onClientGone(c, onClientAbort);
   const ctx: CallContext = { requestId: c.get('requestId'), tenant: c.get('tenant'), signal: abort.signal, logger: c.get('logger') };
 
   let turn: Turn | undefined;
@@ -117,19 +120,19 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     if (result.type === 'json') {
       await turn?.commit({ body: result.body });
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
-      clientSignal.removeEventListener('abort', onClientAbort);
+      stopWatching();
       await turn?.release();
       return c.json(result.body, result.status as 200, result.headers);
     }
   } catch (err) {
     measure.finish({
-      status: clientSignal.aborted ? 499 : isGatewayError(err) ? err.status : 500,
+      status: clientGone ? 499 : isGatewayError(err) ? err.status : 500,
       usage: result?.type === 'json' ? result.usage : undefined,
       modelAnswered: result?.model,
       errorType: errorTypeOf(err),
-      errorSource: clientSignal.aborted ? 'client' : source,
+      errorSource: clientGone ? 'client' : source,
     });
-    clientSignal.removeEventListener('abort', onClientAbort);
+    stopWatching();
     await turn?.release();
     // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
     throw err;
@@ -149,7 +152,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       },
       beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
       onEnd: (outcome) => {
-        clientSignal.removeEventListener('abort', onClientAbort);
+        stopWatching();
         const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
         // A continuation may have moved the answer to a fallback mid-stream: meter the one that finished.
         measure.routed(spec.decision, streamed.target.backend);

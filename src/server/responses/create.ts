@@ -9,6 +9,7 @@ import type { AppEnv } from '../context.js';
 import { callWithResilience } from '../../resilience/call.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
+import { onClientGone } from '../client-gone.js';
 import { RequestMeasure } from '../measure.js';
 import { SSE_HEADERS, coalesceHead } from '../sse-response.js';
 import { estimateStreamUsage } from '../usage-estimate.js';
@@ -42,13 +43,14 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
     const { model: modelRequested, stream } = requested(raw);
     const measure = new RequestMeasure(deps.meter, { requestId: c.get('requestId'), tenant, operation: 'responses', modelRequested, stream });
 
-    // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
+    // Client disconnect aborts the upstream call.
     const abort = new AbortController();
-    const clientSignal = c.req.raw.signal;
-    const onClientAbort = () => abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
-    if (clientSignal.aborted) onClientAbort();
-    else clientSignal.addEventListener('abort', onClientAbort, { once: true });
-    const detach = () => clientSignal.removeEventListener('abort', onClientAbort);
+    let clientGone = false;
+    const onClientAbort = () => {
+      clientGone = true;
+      abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
+    };
+    const detach = onClientGone(c, onClientAbort);
 
     let result: ChatResult | undefined;
     let source: 'gateway' | 'upstream' = 'gateway';
@@ -107,11 +109,11 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort, promptTokens: sentTokens }), 200, { ...result.headers, ...SSE_HEADERS });
     } catch (err) {
       measure.finish({
-        status: clientSignal.aborted ? 499 : isGatewayError(err) ? err.status : 500,
+        status: clientGone ? 499 : isGatewayError(err) ? err.status : 500,
         usage: result?.type === 'json' ? result.usage : undefined,
         modelAnswered: result?.model,
-        errorType: clientSignal.aborted ? 'client_closed' : errorTypeOf(err),
-        errorSource: clientSignal.aborted ? 'client' : source,
+        errorType: clientGone ? 'client_closed' : errorTypeOf(err),
+        errorSource: clientGone ? 'client' : source,
       });
       detach();
       // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
