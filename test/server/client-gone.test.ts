@@ -57,6 +57,6 @@ describe('onClientGone', () => {
     setTimeout(() => ac.abort(), 20);
     await seen.settled;
     expect(seen.gone).toBe(1);
-    await res.catch(() => {});
+    await Promise.resolve(res).catch(() => {});
   });
 });
