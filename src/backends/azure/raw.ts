@@ -25,6 +25,12 @@ export interface RawResponse {
   body: IncomingMessage;
 }
 
+interface Target {
+  request: typeof http.request;
+  /** Never mutated: http.request copies its options. */
+  options: http.RequestOptions;
+}
+
 export type RawChat = (options: { upstreamModel: string; body: string; signal: AbortSignal }) => Promise<RawResponse>;
 
 const abortError = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
@@ -33,23 +39,37 @@ export function rawChat(options: RawChatOptions): RawChat {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
+  // Where each upstream model's calls go, parsed once: the URL comes from config, so the set is small.
+  const targets = new Map<string, Target>();
+  const targetOf = (upstreamModel: string): Target => {
+    let target = targets.get(upstreamModel);
+    if (!target) {
+      const url = new URL(options.url(upstreamModel));
+      const secure = url.protocol === 'https:';
+      target = {
+        request: secure ? https.request : http.request,
+        options: {
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          agent: secure ? agents['https:'] : agents['http:'],
+        },
+      };
+      targets.set(upstreamModel, target);
+    }
+    return target;
+  };
+  const fixedHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json' };
+
   return ({ upstreamModel, body, signal }) =>
     new Promise<RawResponse>((resolve, reject) => {
       if (signal.aborted) return reject(new APIUserAbortError());
-      const url = new URL(options.url(upstreamModel));
-      const secure = url.protocol === 'https:';
-      const payload = Buffer.from(body);
+      const target = targetOf(upstreamModel);
       let settled = false;
       let response: IncomingMessage | undefined;
-      const req = (secure ? https : http).request({
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port,
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        agent: secure ? agents['https:'] : agents['http:'],
-        headers: { ...options.headers, 'content-type': 'application/json', accept: 'application/json', 'content-length': payload.byteLength },
-      });
+      const req = target.request({ ...target.options, headers: { ...fixedHeaders, 'content-length': Buffer.byteLength(body) } });
       const timer = setTimeout(() => {
         fail(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' }));
         req.destroy();
@@ -78,7 +98,7 @@ export function rawChat(options: RawChatOptions): RawChat {
         res.once('close', () => signal.removeEventListener('abort', onAbort));
         resolve({ status: res.statusCode ?? 502, headers: res.headers, body: res });
       });
-      req.end(payload);
+      req.end(body);
     });
 }
 
