@@ -87,6 +87,9 @@ interface ResultBase {
 export interface JsonResult extends ResultBase {
   type: 'json';
   body: Record<string, unknown>;
+  /** `body` exactly as the upstream serialised it, when the backend passes it on unchanged: sent
+   * as it is rather than serialised a second time. */
+  text?: string;
   usage: Usage | undefined;
 }
 

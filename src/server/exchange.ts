@@ -67,6 +67,8 @@ export function route(c: Context<AppEnv>, body: unknown): { facts: RequestFacts;
   return { facts, decision, backend };
 }
 
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 const errorTypeOf = (err: unknown): string => (isGatewayError(err) ? (err.code ?? err.type) : 'internal_error');
 
 export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: ExchangeSpec): Promise<Response> {
@@ -122,6 +124,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
       stopWatching();
       await turn?.release();
+      // The upstream's own bytes when the backend passed them on unchanged: no second serialisation.
+      if (result.text !== undefined) return c.body(result.text, result.status as 200, { ...result.headers, ...JSON_HEADERS });
       return c.json(result.body, result.status as 200, result.headers);
     }
   } catch (err) {

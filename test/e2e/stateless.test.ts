@@ -28,6 +28,25 @@ describe('stateless path through the openai client', () => {
     expect(req.headers.authorization).toBeUndefined();
   });
 
+  it("passes the upstream's JSON answer on byte for byte (not re-serialised)", async () => {
+    const answer = {
+      id: 'chatcmpl-bytes', object: 'chat.completion', created: 1, model: 'gpt-4o-2024-08-06',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'caf\u00e9 \u2713' } }],
+      usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+    };
+    // Indented and with escapes: any re-serialisation would change these bytes.
+    const text = JSON.stringify(answer, null, 2).replace('café ✓', 'caf\\u00e9 \\u2713');
+    stack.azure.faults.push({ status: 200, body: text, headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: ask('bytes') }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.text()).toBe(text);
+  });
+
   it('streams, and returns the usage chunk only when the client asks for it', async () => {
     const collect = async (includeUsage: boolean) => {
       const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('Tell me a story'), stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}) });

@@ -140,7 +140,7 @@ async function rawChatCall(
     } catch (err) {
       throw new GatewayError({ status: 502, message: 'The upstream sent a response that is not valid JSON.', code: 'upstream_invalid_response', cause: err });
     }
-    return jsonResult({ status, headers, body: data, upstreamModel });
+    return jsonResult({ status, headers, body: data, text, upstreamModel });
   }
   const stream = upstreamStream({ body: responseChunks(response.body), clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
   return {

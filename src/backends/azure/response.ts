@@ -48,7 +48,8 @@ export function exposedHeaders(headers: Headers | IncomingHttpHeaders | undefine
   return out;
 }
 
-export function jsonResult(options: { status: number; headers: Headers | IncomingHttpHeaders; body: Json; upstreamModel: string }): JsonResult {
+/** `text`: the upstream's serialisation of `body`, when it is passed on unchanged. */
+export function jsonResult(options: { status: number; headers: Headers | IncomingHttpHeaders; body: Json; text?: string; upstreamModel: string }): JsonResult {
   const { body } = options;
   return {
     type: 'json',
@@ -56,6 +57,7 @@ export function jsonResult(options: { status: number; headers: Headers | Incomin
     headers: exposedHeaders(options.headers),
     model: typeof body.model === 'string' && body.model !== '' ? body.model : options.upstreamModel,
     body,
+    text: options.text,
     usage: normaliseUsage(body.usage),
   };
 }
