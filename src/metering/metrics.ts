@@ -281,8 +281,9 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
   ledgerFailures.inc(0);
   spilled.inc(0);
 
-  // The label objects of one combination of (already bounded) label values, built once and reused:
-  // a request then allocates none. Bounded by the label caps; cleared if it ever grows past them.
+  // The label objects and counter series of one combination of (already bounded) label values,
+  // built once and reused: a request then allocates none. Bounded by the label caps; cleared if it
+  // ever grows past them (the counts live in the counters' cells, which a clear does not touch).
   const seriesCache = new Map<string, RequestSeries>();
   const requestSeries = (
     routeL: string, ruleL: string, b: string, statusL: string, op: string, prov: string, reqModel: string, resModel: string, model: string, err: string, kind: string,
