@@ -79,14 +79,55 @@ export interface CostResult {
   counterfactualModel: string | undefined;
 }
 
-export function computeCost(options: { usage: Usage; model: string; kind: BackendKind; prices: PriceTable; equivalents: Equivalents }): CostResult {
-  const { usage, model, kind, prices, equivalents } = options;
+/** What pricing one model on one kind of backend needs: its price, its equivalent and that one's price. */
+interface ModelPricing {
+  price: Price | undefined;
+  other: string | undefined;
+  otherPrice: Price | undefined;
+}
+
+function modelPricing(model: string, kind: BackendKind, prices: PriceTable, equivalents: Equivalents): ModelPricing {
   const price = prices.lookup(model);
   const other = equivalents.of(model, kind);
-  const otherPrice = other === undefined ? undefined : prices.lookup(other);
+  return { price, other, otherPrice: other === undefined ? undefined : prices.lookup(other) };
+}
+
+function costOf(usage: Usage, kind: BackendKind, p: ModelPricing): CostResult {
   return {
-    actual: price && actualCost(usage, price),
-    counterfactual: otherPrice && (kind === 'stateful' ? statelessResendCost(usage, otherPrice) : statefulFirstTurnCost(usage, otherPrice)),
-    counterfactualModel: other,
+    actual: p.price && actualCost(usage, p.price),
+    counterfactual: p.otherPrice && (kind === 'stateful' ? statelessResendCost(usage, p.otherPrice) : statefulFirstTurnCost(usage, p.otherPrice)),
+    counterfactualModel: p.other,
+  };
+}
+
+export function computeCost(options: { usage: Usage; model: string; kind: BackendKind; prices: PriceTable; equivalents: Equivalents }): CostResult {
+  const { usage, model, kind, prices, equivalents } = options;
+  return costOf(usage, kind, modelPricing(model, kind, prices, equivalents));
+}
+
+/** Models whose pricing is remembered; model names come from upstreams and clients, so past this
+ * many the rest are resolved on each request (correct, only slower). */
+const MAX_CACHED_MODELS = 10_000;
+
+export interface CostCalculator {
+  /** computeCost with the calculator's prices and equivalents. */
+  cost(usage: Usage, model: string, kind: BackendKind): CostResult;
+}
+
+/** computeCost for one price table and one set of equivalents, resolving each model's prices and
+ * equivalent once (the resolution tries several spellings of the name: see modelCandidates). */
+export function createCostCalculator(prices: PriceTable, equivalents: Equivalents): CostCalculator {
+  const stateless = new Map<string, ModelPricing>();
+  const stateful = new Map<string, ModelPricing>();
+  return {
+    cost(usage, model, kind) {
+      const cache = kind === 'stateful' ? stateful : stateless;
+      let p = cache.get(model);
+      if (p === undefined) {
+        p = modelPricing(model, kind, prices, equivalents);
+        if (cache.size < MAX_CACHED_MODELS) cache.set(model, p);
+      }
+      return costOf(usage, kind, p);
+    },
   };
 }

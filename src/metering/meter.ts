@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BackendKind, Usage } from '../backends/types.js';
 import type { MeteringConfig } from '../config/metering.js';
-import { computeCost, createEquivalents, type Equivalents } from './cost.js';
+import { createCostCalculator, createEquivalents, type CostCalculator } from './cost.js';
 import { createLedger, type LedgerRecord, type LedgerSink } from './ledger/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { picoToUsdNumber } from './money.js';
-import { createPriceTable, DEFAULT_PRICES, type PriceTable } from './prices.js';
+import { createPriceTable, DEFAULT_PRICES } from './prices.js';
 
 export interface MeterRecordInput {
   requestId: string;
@@ -58,8 +58,8 @@ export interface Meter {
   close(): Promise<void>;
 }
 
-const isValidUsage = (u: Usage): boolean =>
-  [u.input, u.output, u.cacheRead, u.cacheWrite, u.reasoning].every((n) => Number.isSafeInteger(n) && n >= 0);
+const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
+const isValidUsage = (u: Usage): boolean => isCount(u.input) && isCount(u.output) && isCount(u.cacheRead) && isCount(u.cacheWrite) && isCount(u.reasoning);
 
 export function createMeter(options: { config: MeteringConfig; logger: Logger; knownModels: string[]; metrics?: Metrics; ledger?: LedgerSink }): Meter {
   const { logger } = options;
@@ -69,8 +69,8 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
   const allModels = (cfg: MeteringConfig, known: string[]) =>
     [...new Set([...known, ...Object.keys(DEFAULT_PRICES), ...Object.keys(cfg.prices), ...Object.keys(cfg.equivalents), ...Object.values(cfg.equivalents)])];
   const metrics = options.metrics ?? createMetrics({ knownModels: allModels(config, options.knownModels), collectDefault: true });
-  let prices: PriceTable = createPriceTable({ overrides: config.prices, logger });
-  let equivalents: Equivalents = createEquivalents(config.equivalents);
+  const costCalculator = (cfg: MeteringConfig) => createCostCalculator(createPriceTable({ overrides: cfg.prices, logger }), createEquivalents(cfg.equivalents));
+  let costs: CostCalculator = costCalculator(config);
   const ledger =
     options.ledger ??
     createLedger({
@@ -92,7 +92,7 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
         const invalid = input.usage !== undefined && !isValidUsage(input.usage);
         if (invalid) logger.error({ requestId: input.requestId, backend: input.backend, usage: input.usage }, 'backend reported invalid usage; recording the request with tokens and cost unknown');
         const u = invalid ? undefined : input.usage;
-        const cost = u && input.kind !== 'none' ? computeCost({ usage: u, model, kind: input.kind, prices, equivalents }) : undefined;
+        const cost = u && input.kind !== 'none' ? costs.cost(u, model, input.kind) : undefined;
         const startedMs = typeof input.startedAt === 'number' ? input.startedAt : input.startedAt.getTime();
         const started = Number.isFinite(startedMs) ? startedMs : Date.now();
         const record: LedgerRecord = {
@@ -119,12 +119,13 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
           status: input.status,
           errorType: input.errorType ?? null,
           sessionHash: input.sessionId ? hashSession(input.tenant, input.sessionId) : null,
-          ...(input.usageEstimated && u ? { usageEstimated: true } : {}),
         };
+        // Added last, so it comes last in the JSON line as it always has.
+        if (input.usageEstimated && u) record.usageEstimated = true;
         // The ledger first: a metrics failure must not lose the record.
         ledger.write(record);
         try {
-          metrics.observeRequest({ ...input, usage: u, actualCost: cost?.actual, counterfactualCost: cost?.counterfactual });
+          metrics.observeRequest(input, u, cost);
         } catch (err) {
           logger.error({ err, requestId: input.requestId }, 'metrics update failed for a request (its ledger record was written)');
         }
@@ -136,8 +137,7 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
     },
     reconfigure(next) {
       config = next.config;
-      prices = createPriceTable({ overrides: config.prices, logger });
-      equivalents = createEquivalents(config.equivalents);
+      costs = costCalculator(config);
       metrics.setKnownModels(allModels(config, next.knownModels));
     },
     close: () => ledger.close(),

@@ -10,6 +10,9 @@
 // Labels are bounded: models outside the known list become "other", other free-form values are
 // capped per label (later new values become "other"); never session ids, users or keys.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Usage } from '../backends/types.js';
+import type { CostResult } from './cost.js';
+import { DeferredCounter, type CounterCell } from './deferred-counter.js';
 import type { MeterRecordInput } from './meter.js';
 import { picoToUsdNumber, type Pico } from './money.js';
 import { modelCandidates } from './prices.js';
@@ -69,31 +72,51 @@ class ModelLabel {
   }
 }
 
-/** What the metrics need of a request: the meter's input (one definition of those fields) plus its cost. */
+/** What the metrics need of a request: the meter's input (one definition of those fields). */
 export type RequestObservation = Pick<
   MeterRecordInput,
-  'route' | 'rule' | 'backend' | 'provider' | 'kind' | 'operation' | 'modelRequested' | 'modelAnswered' | 'status' | 'errorType' | 'errorSource' | 'durationMs' | 'ttftMs' | 'upstreamMs' | 'usage'
-> & { actualCost?: Pico | undefined; counterfactualCost?: Pico | undefined };
+  'route' | 'rule' | 'backend' | 'provider' | 'kind' | 'operation' | 'modelRequested' | 'modelAnswered' | 'status' | 'errorType' | 'errorSource' | 'durationMs' | 'ttftMs' | 'upstreamMs'
+>;
 
 type Labels = Record<string, string>;
+type RequestLabels = Record<'route' | 'rule' | 'backend' | 'status', string>;
+type TokenLabels = Record<'backend' | 'model' | 'type', string>;
 interface SeriesLabels {
-  request: Labels;
+  request: RequestLabels;
   gen: Labels;
   duration: Labels;
   info: Labels;
   backend: Labels;
   inputTokens: Labels;
   outputTokens: Labels;
-  tokens: { input: Labels; output: Labels; cache_read: Labels; cache_write: Labels };
+  tokens: Record<TokenType, TokenLabels>;
   model: Labels;
-  actualCost: { key: string; labels: { backend: string; model: string; kind: string } };
-  counterfactualCost: { key: string; labels: { backend: string; model: string; kind: string } };
+  actualCost: { key: string; labels: CostLabels };
+  counterfactualCost: { key: string; labels: CostLabels };
+}
+type CostLabels = { backend: string; model: string; kind: string };
+/** Exact cost of one series, in pico-dollars. */
+interface CostTotal {
+  labels: CostLabels;
+  pico: Pico;
+}
+type TokenType = 'input' | 'output' | 'cache_read' | 'cache_write';
+
+/** One combination of request label values: its label objects and, from their first update on, the
+ * counter series it adds to. Series are fetched once per combination, not once per request. */
+interface RequestSeries {
+  labels: SeriesLabels;
+  requests?: CounterCell<keyof RequestLabels>;
+  tokens?: Record<TokenType, CounterCell<keyof TokenLabels>>;
+  actualCost?: CostTotal;
+  counterfactualCost?: CostTotal;
 }
 
 export interface Metrics {
   readonly registry: Registry;
-  /** Once per request, at its end (meter.record calls this). */
-  observeRequest(o: RequestObservation): void;
+  /** Once per request, at its end (meter.record calls this): the request, its valid usage (if
+   * any) and its cost (undefined without usage). */
+  observeRequest(o: RequestObservation, usage: Usage | undefined, cost: Pick<CostResult, 'actual' | 'counterfactual'> | undefined): void;
   /** A failed upstream attempt that was retried or fell back (the final outcome is counted by observeRequest). */
   attemptFailed(labels: { backend: string; errorType: string }): void;
   retry(labels: { backend: string }): void;
@@ -154,13 +177,14 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
     buckets: TTFC_BUCKETS,
     registers,
   });
-  const requests = new Counter({
+  // Updated by every request: added up between scrapes (deferred-counter.ts).
+  const requests = new DeferredCounter({
     name: 'stateroute_requests_total',
     help: 'Requests by route, rule, backend and final HTTP status.',
     labelNames: ['route', 'rule', 'backend', 'status'],
     registers,
   });
-  const tokens = new Counter({
+  const tokens = new DeferredCounter({
     name: 'stateroute_tokens_total',
     help: 'Tokens by backend, answering model and type (input excludes cache reads and writes).',
     labelNames: ['backend', 'model', 'type'],
@@ -169,7 +193,7 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
 
   // Cost is accumulated exactly in pico-dollars and converted once per scrape, so the exported
   // total equals the ledger's to the last digit a double can hold.
-  const costTotals = new Map<string, { labels: { backend: string; model: string; kind: string }; pico: Pico }>();
+  const costTotals = new Map<string, CostTotal>();
   new Counter({
     name: 'stateroute_cost_usd_total',
     help: 'Cost in USD by backend and answering model: kind="actual" as billed, kind="counterfactual" on the other backend\'s equivalent model.',
@@ -180,10 +204,14 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       for (const { labels, pico } of costTotals.values()) this.inc(labels, picoToUsdNumber(pico));
     },
   });
-  const addCost = ({ key, labels }: { key: string; labels: { backend: string; model: string; kind: string } }, pico: Pico) => {
-    const entry = costTotals.get(key);
-    if (entry) entry.pico += pico;
-    else costTotals.set(key, { labels, pico });
+  /** The total of one cost series, created (and from then on exported) at its first cost. */
+  const costTotal = ({ key, labels }: { key: string; labels: CostLabels }): CostTotal => {
+    let total = costTotals.get(key);
+    if (!total) {
+      total = { labels, pico: 0n };
+      costTotals.set(key, total);
+    }
+    return total;
   };
 
   // Per-backend latency: the OTel histograms above carry provider and model, not the configured
@@ -253,18 +281,19 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
   ledgerFailures.inc(0);
   spilled.inc(0);
 
-  // The label objects of one combination of (already bounded) label values, built once and reused:
-  // a request then allocates none. Bounded by the label caps; cleared if it ever grows past them.
-  const labelSets = new Map<string, SeriesLabels>();
-  const seriesLabels = (
+  // The label objects and counter series of one combination of (already bounded) label values,
+  // built once and reused: a request then allocates none. Bounded by the label caps; cleared if it
+  // ever grows past them (the counts live in the counters' cells, which a clear does not touch).
+  const seriesCache = new Map<string, RequestSeries>();
+  const requestSeries = (
     routeL: string, ruleL: string, b: string, statusL: string, op: string, prov: string, reqModel: string, resModel: string, model: string, err: string, kind: string,
-  ): SeriesLabels => {
+  ): RequestSeries => {
     const key = `${routeL}\0${ruleL}\0${b}\0${statusL}\0${op}\0${prov}\0${reqModel}\0${resModel}\0${model}\0${err}\0${kind}`;
-    let l = labelSets.get(key);
-    if (l) return l;
+    let s = seriesCache.get(key);
+    if (s) return s;
     const gen = { gen_ai_operation_name: op, gen_ai_provider_name: prov, gen_ai_request_model: reqModel, gen_ai_response_model: resModel };
     const cost = (k: string) => ({ key: `${b}\0${model}\0${k}`, labels: { backend: b, model, kind: k } });
-    l = {
+    const l: SeriesLabels = {
       request: { route: routeL, rule: ruleL, backend: b, status: statusL },
       gen,
       duration: { ...gen, error_type: err },
@@ -282,16 +311,19 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       actualCost: cost('actual'),
       counterfactualCost: cost('counterfactual'),
     };
-    if (labelSets.size >= 50_000) labelSets.clear();
-    labelSets.set(key, l);
-    return l;
+    // The gauge is always 1: set once per combination rather than once per request.
+    if (b) backendInfo.set(l.info, 1);
+    s = { labels: l };
+    if (seriesCache.size >= 50_000) seriesCache.clear();
+    seriesCache.set(key, s);
+    return s;
   };
 
   let exposition: (() => Promise<string>) | undefined;
   return {
     registry,
     contentType: registry.contentType,
-    observeRequest(o) {
+    observeRequest(o, u, cost) {
       const b = backend.value(o.backend);
       const op = operation(o.operation);
       const prov = provider.value(o.provider);
@@ -299,29 +331,34 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       const resModel = models.value(o.modelAnswered ?? '');
       const model = models.value(o.modelAnswered || o.modelRequested);
       const err = errorType.value(o.errorType);
-      const l = seriesLabels(route.value(o.route), rule.value(o.rule), b, status(o.status), op, prov, reqModel, resModel, model, err, o.kind);
-      requests.inc(l.request);
+      const s = requestSeries(route.value(o.route), rule.value(o.rule), b, status(o.status), op, prov, reqModel, resModel, model, err, o.kind);
+      const l = s.labels;
+      (s.requests ??= requests.cell(l.request)).pending += 1;
       opDuration.observe(l.duration, o.durationMs / 1000);
       if (o.ttftMs !== undefined) ttfc.observe(l.gen, o.ttftMs / 1000);
       if (b) {
-        backendInfo.set(l.info, 1);
         requestDuration.observe(l.backend, o.durationMs / 1000);
         if (o.ttftMs !== undefined) timeToFirstToken.observe(l.backend, o.ttftMs / 1000);
       }
       if (o.upstreamMs !== undefined) overhead.observe(l.backend, Math.max(0, o.durationMs - o.upstreamMs) / 1000);
       if (err && b && (o.errorSource ?? 'upstream') === 'upstream') upstreamErrors.inc({ backend: b, error_type: err });
-      const u = o.usage;
       if (u) {
         tokenUsage.observe(l.inputTokens, u.input + u.cacheRead + u.cacheWrite);
         tokenUsage.observe(l.outputTokens, u.output);
-        tokens.inc(l.tokens.input, u.input);
-        tokens.inc(l.tokens.output, u.output);
-        tokens.inc(l.tokens.cache_read, u.cacheRead);
-        tokens.inc(l.tokens.cache_write, u.cacheWrite);
-        if (o.actualCost === undefined) unpriced.inc(l.model);
+        const t = (s.tokens ??= {
+          input: tokens.cell(l.tokens.input),
+          output: tokens.cell(l.tokens.output),
+          cache_read: tokens.cell(l.tokens.cache_read),
+          cache_write: tokens.cell(l.tokens.cache_write),
+        });
+        t.input.pending += u.input;
+        t.output.pending += u.output;
+        t.cache_read.pending += u.cacheRead;
+        t.cache_write.pending += u.cacheWrite;
+        if (cost?.actual === undefined) unpriced.inc(l.model);
       }
-      if (o.actualCost !== undefined) addCost(l.actualCost, o.actualCost);
-      if (o.counterfactualCost !== undefined) addCost(l.counterfactualCost, o.counterfactualCost);
+      if (cost?.actual !== undefined) (s.actualCost ??= costTotal(l.actualCost)).pico += cost.actual;
+      if (cost?.counterfactual !== undefined) (s.counterfactualCost ??= costTotal(l.counterfactualCost)).pico += cost.counterfactual;
     },
     attemptFailed: (l) => upstreamErrors.inc({ backend: backend.value(l.backend), error_type: errorType.value(l.errorType) || OTHER }),
     retry: (l) => retries.inc({ backend: backend.value(l.backend) }),

@@ -53,8 +53,15 @@ export function formatScaled(value: bigint, scale: number, minDecimals = 0): str
 /** Exact decimal USD string of a pico amount ("0.000012345678"). */
 export const picoToUsdString = (pico: Pico, minDecimals = 0): string => formatScaled(pico, 12, minDecimals);
 
-/** USD as a JS number. Exact for amounts with at most 15 significant digits (any single request). */
-export const picoToUsdNumber = (pico: Pico): number => Number(picoToUsdString(pico));
+/** Largest pico amount a double holds exactly (2^53 pico-dollars ≈ $9 007). */
+const EXACT_PICO = 2n ** 53n;
+
+/** USD as a JS number: the double nearest to the exact amount, the same as parsing its exact decimal
+ * string. Exact for amounts with at most 15 significant digits (any single request). Up to 2^53
+ * pico-dollars, Number(pico) is exact and IEEE division rounds pico / 1e12 to the nearest double,
+ * as string parsing does, so the per-request path skips formatting a string. */
+export const picoToUsdNumber = (pico: Pico): number =>
+  pico <= EXACT_PICO && pico >= -EXACT_PICO ? Number(pico) / 1e12 : Number(picoToUsdString(pico));
 
 /** A USD amount (number from a ledger record, or a numeric string from PostgreSQL) back to pico-dollars. */
 export const usdToPico = (usd: string | number): Pico => parseScaled(usd, 12);

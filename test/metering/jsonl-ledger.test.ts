@@ -138,6 +138,21 @@ describe('JSONL ledger', () => {
     expect(await collect(dir)).toHaveLength(40);
   });
 
+  it('rotates by bytes, not characters: lines with multi-byte text stay whole and files within the limit', async () => {
+    const dir = tempDir();
+    const l = ledger({ dir, maxFileBytes: 2000 });
+    const written = Array.from({ length: 30 }, (_, i) => record({ tenant: `東京-café-${'€'.repeat(i * 3)}`, modelRequested: `😀${i}` }));
+    for (const r of written) l.write(r);
+    await l.flush();
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(2000);
+      lines(join(dir, f)).forEach((line) => expect(() => JSON.parse(line)).not.toThrow());
+    }
+    expect(await collect(dir)).toEqual(written);
+  });
+
   it('rotates by UTC day', async () => {
     const dir = tempDir();
     let now = Date.parse('2026-11-25T23:59:59.900Z');

@@ -147,6 +147,25 @@ describe('metrics', () => {
     expect(sample(await meter.metrics.metrics(), 'stateroute_cost_usd_total', { model: 'gpt-4o-mini', kind: 'actual' })).toBe(0.00825);
   });
 
+  it('counts stay exact when the per-combination cache is emptied at its bound (50 000 combinations)', async () => {
+    const metrics = createMetrics({ knownModels: ['gpt-4o'], collectDefault: false });
+    const usage = { input: 3, output: 2, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    const cost = { actual: 1_000_000n, counterfactual: 3n };
+    const observe = (route: string, rule: string) => metrics.observeRequest({ ...base, route, rule }, usage, cost);
+    observe('r0', 'x0');
+    // 200 routes × 251 rules: past the cache's bound, so it is emptied once on the way.
+    for (let r = 0; r < 200; r++) for (let x = 0; x < 251; x++) observe(`r${r}`, `x${x}`);
+    observe('r0', 'x0');
+    const text = await metrics.metrics();
+    expect(sample(text, 'stateroute_requests_total', { route: 'r0', rule: 'x0' })).toBe(3);
+    expect(sample(text, 'stateroute_requests_total', { route: 'r199', rule: 'x250' })).toBe(1);
+    expect(text.split('\n').filter((l) => l.startsWith('stateroute_requests_total{')).length).toBe(200 * 251);
+    expect(sample(text, 'stateroute_tokens_total', { type: 'input' })).toBe(3 * (200 * 251 + 2));
+    // 50 202 requests × $0.000001 and × $0.000000000003, summed exactly
+    expect(sample(text, 'stateroute_cost_usd_total', { kind: 'actual' })).toBe(0.050202);
+    expect(sample(text, 'stateroute_cost_usd_total', { kind: 'counterfactual' })).toBe(1.50606e-7);
+  });
+
   it('record() never throws into the request path', () => {
     const { meter, logger } = setup();
     // invalid usage from a buggy backend: the request is still recorded, its cost unknown

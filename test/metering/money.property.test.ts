@@ -30,4 +30,24 @@ describe('money properties', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('picoToUsdNumber is the double its exact decimal string parses to, on both sides of 2^53', () => {
+    const exact = 2n ** 53n;
+    const edges = [0n, 1n, -1n, 5n, 10n ** 12n, exact - 1n, exact, exact + 1n, -exact, -exact - 1n, 10n ** 18n + 7n];
+    for (const pico of edges) expect(picoToUsdNumber(pico)).toBe(Number(picoToUsdString(pico)));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }), (pico) => {
+        expect(picoToUsdNumber(pico)).toBe(Number(picoToUsdString(pico)));
+      }),
+      { numRuns: 20_000 },
+    );
+    // Amounts with few digits, where a rounding slip would show as 0.1 + 0.2 does.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 12 }), (digits, shift) => {
+        const pico = BigInt(digits) * 10n ** BigInt(shift);
+        expect(picoToUsdNumber(pico)).toBe(Number(picoToUsdString(pico)));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });

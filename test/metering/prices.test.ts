@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { meteringSchema } from '../../src/config/metering.js';
-import { actualCost, computeCost, createEquivalents, statelessResendCost } from '../../src/metering/cost.js';
+import { actualCost, computeCost, createCostCalculator, createEquivalents, statelessResendCost } from '../../src/metering/cost.js';
 import { parseScaled, picoToUsdNumber, picoToUsdString, roundUsd, usdToPico } from '../../src/metering/money.js';
 import { createPriceTable, DEFAULT_PRICES, modelCandidates } from '../../src/metering/prices.js';
 import type { Usage } from '../../src/backends/types.js';
@@ -160,6 +160,28 @@ describe('cost', () => {
     }
     expect(picoToUsdString(total)).toBe('0.00825');
     expect(float).not.toBe(0.00825); // why money is not summed in floats
+  });
+
+  it('the cost calculator answers as computeCost, resolving each model once, for a bounded number of models', () => {
+    let lookups = 0;
+    const counting = { find: prices.find, lookup: (m: string) => (lookups++, prices.lookup(m)) };
+    const calc = createCostCalculator(counting, equivalents);
+    const u = usage({ input: 1000, cacheRead: 2000, cacheWrite: 30, output: 500 });
+    for (const model of ['gpt-4o-2024-08-06', `us.${SONNET}`, 'mystery', 'gpt-4.1', 'gpt-4o-mini'])
+      for (const kind of ['stateless', 'stateful'] as const) {
+        const expected = computeCost({ usage: u, model, kind, prices, equivalents });
+        expect(calc.cost(u, model, kind)).toEqual(expected);
+        const before = lookups;
+        expect(calc.cost(u, model, kind)).toEqual(expected);
+        expect(lookups).toBe(before); // the second request on a model resolves nothing
+      }
+    // Model names come from clients and upstreams: past 10 000 of them, new ones are not kept.
+    for (let i = 0; i < 10_000; i++) calc.cost(u, `client-model-${i}`, 'stateless');
+    const before = lookups;
+    calc.cost(u, 'one-more', 'stateless');
+    calc.cost(u, 'one-more', 'stateless');
+    expect(lookups - before).toBe(2);
+    expect(calc.cost(u, 'gpt-4o', 'stateless').actual).toBe(computeCost({ usage: u, model: 'gpt-4o', kind: 'stateless', prices, equivalents }).actual);
   });
 
   it('rejects impossible token counts instead of guessing', () => {
