@@ -2,11 +2,12 @@
 // chunks that carry nothing until the first one with content arrives (first-token timeout). Only
 // then is the attempt an answer; any failure before that can still be retried or fall back, since
 // nothing has reached the client.
-import { batchesOf, type Backend, type CallContext, type ChatCall, type ChatResult, type JsonResult, type StreamChunk, type StreamResult } from '../backends/types.js';
+import { batchesOf, type Backend, type BackendKind, type CallContext, type ChatCall, type ChatResult, type EmbeddingsCall, type JsonResult, type StreamChunk, type StreamResult } from '../backends/types.js';
 import type { TimeoutsConfig } from '../config/resilience.js';
 import type { BreakerTicket } from './breaker.js';
 import { carriesContent } from './chunks.js';
-import { AttemptGuard, firstTokenTimeout, headersTimeout, idleTimeout, type AbortSource } from './timeouts.js';
+import type { RequestAbort } from './request-abort.js';
+import { AttemptGuard, firstTokenTimeout, headersTimeout, idleTimeout, type RequestTimer } from './timeouts.js';
 
 export interface ResilienceTarget {
   backend: Backend;
@@ -47,35 +48,62 @@ export interface AttemptOptions {
   target: ResilienceTarget;
   send: Send;
   ctx: CallContext;
-  /** Signals that end the attempt from outside: the client's and the request's deadline. */
-  signals: readonly AbortSource[];
+  /** The request: whether it stopped, and the controller its attempts borrow. */
+  request: RequestAbort;
+  /** The request's timer, which times the attempt's phases too. */
+  timer: RequestTimer;
   timeouts: TimeoutsConfig;
   ticket: BreakerTicket;
   /** Every result a backend returned, so usage covers failed attempts too. */
   consumed: ChatResult[];
 }
 
-/** A Backend that sends the target's model and reports the call it receives. */
-export function targetView(target: ResilienceTarget, onCall: (call: ChatCall | undefined) => void): Backend {
-  const backend = target.backend;
-  const withModel = <C extends { model: string }>(call: C): C => (target.model === undefined ? call : { ...call, model: target.model });
-  return {
-    name: backend.name,
-    kind: backend.kind,
-    provider: backend.provider,
-    models: () => backend.models(),
-    chat(call, ctx) {
-      const sent = withModel(call);
-      onCall(sent);
-      return backend.chat(sent, ctx);
-    },
-    embeddings: backend.embeddings
-      ? (call, ctx) => {
-          onCall(undefined);
-          return backend.embeddings!(withModel(call), ctx);
-        }
-      : undefined,
-  };
+const withModel = <C extends { model: string }>(target: ResilienceTarget, call: C): C =>
+  target.model === undefined || target.model === call.model ? call : { ...call, model: target.model };
+
+/** A Backend that sends the target's model, keeps the call it receives, and starts the attempt's first
+ * phase (headers, or the whole response) when called. A class, so an attempt allocates no closures. */
+export class TargetView implements Backend {
+  /** The call the backend received; undefined for embeddings or before the call. */
+  call: ChatCall | undefined = undefined;
+  /** Present only when the backend has it: callers test for it. */
+  readonly embeddings: Backend['embeddings'];
+
+  constructor(
+    private readonly target: ResilienceTarget,
+    private readonly guard: AttemptGuard,
+    private readonly timeouts: TimeoutsConfig,
+  ) {
+    this.embeddings = target.backend.embeddings ? this.embed : undefined;
+  }
+
+  get name(): string {
+    return this.target.backend.name;
+  }
+
+  get kind(): BackendKind {
+    return this.target.backend.kind;
+  }
+
+  get provider(): string {
+    return this.target.backend.provider;
+  }
+
+  models(): string[] {
+    return this.target.backend.models();
+  }
+
+  chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
+    const sent = withModel(this.target, call);
+    this.call = sent;
+    this.guard.arm(sent.stream ? this.timeouts.headersMs : this.timeouts.responseMs, headersTimeout);
+    return this.target.backend.chat(sent, ctx);
+  }
+
+  private embed(call: EmbeddingsCall, ctx: CallContext): Promise<JsonResult> {
+    this.guard.arm(this.timeouts.responseMs, headersTimeout);
+    return this.target.backend.embeddings!(withModel(this.target, call), ctx);
+  }
 }
 
 const noop = () => {};
@@ -88,21 +116,16 @@ function discardLate(pending: Promise<ChatResult>): void {
 }
 
 export async function runAttempt(options: AttemptOptions): Promise<Answer> {
-  const { timeouts, ticket } = options;
-  const guard = new AttemptGuard(options.signals);
-  if (guard.signal.aborted) {
-    guard.dispose();
-    throw guard.signal.reason;
-  }
-  let call: ChatCall | undefined;
-  const view = targetView(options.target, (c) => {
-    call = c;
-    const ms = c?.stream ? timeouts.headersMs : timeouts.responseMs;
-    guard.arm(ms, () => headersTimeout(ms));
-  });
+  const { timeouts, ticket, request } = options;
+  if (request.stopped) throw request.reason;
+  const guard = new AttemptGuard(request, options.timer);
+  const view = new TargetView(options.target, guard, timeouts);
+  // The first attempt borrows the request's own signal: the context can go as it is.
+  const signal = guard.signal;
+  const ctx = signal === options.ctx.signal ? options.ctx : { ...options.ctx, signal };
   let pending: Promise<ChatResult>;
   try {
-    pending = Promise.resolve(options.send(view, { ...options.ctx, signal: guard.signal }));
+    pending = Promise.resolve(options.send(view, ctx));
   } catch (err) {
     pending = Promise.reject(err);
   }
@@ -122,7 +145,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
     return { type: 'json', result };
   }
 
-  guard.arm(timeouts.firstTokenMs, () => firstTokenTimeout(timeouts.firstTokenMs));
+  guard.arm(timeouts.firstTokenMs, firstTokenTimeout);
   const iterator = batchesOf(result)[Symbol.asyncIterator]();
   let preamble: StreamChunk[] = [];
   let ended = false;
@@ -142,7 +165,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
     void iterator.return?.()?.catch(noop);
     throw err;
   }
-  guard.arm(timeouts.idleMs, () => idleTimeout(timeouts.idleMs));
+  guard.arm(timeouts.idleMs, idleTimeout);
   guard.pause();
-  return { type: 'stream', result, iterator, preamble, ended, guard, call, ticket };
+  return { type: 'stream', result, iterator, preamble, ended, guard, call: view.call, ticket };
 }

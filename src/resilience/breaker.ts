@@ -36,32 +36,56 @@ export class CircuitBreaker {
 
   /** A ticket to use the target, or undefined while it is ejected (or its one probe is in flight). */
   acquire(config: BreakerConfig): BreakerTicket | undefined {
-    if (!this.ejected) return this.ticket(config, false);
+    if (!this.ejected) return new Ticket(this, config, false);
     if (this.probing || this.now() < this.ejectedUntil) return undefined;
     this.probing = true;
-    return this.ticket(config, true);
+    return new Ticket(this, config, true);
   }
 
-  private ticket(config: BreakerConfig, probe: boolean): BreakerTicket {
-    let done = false;
-    const end = (verdict: 'success' | 'failure' | 'none') => {
-      if (done) return;
-      done = true;
-      if (probe) this.probing = false;
-      if (verdict === 'success') {
-        this.failures = 0;
-        this.ejected = false;
-      } else if (verdict === 'failure') {
-        this.failures += 1;
-        if (probe) this.eject(config.probeIntervalMs);
-        else if (!this.ejected && this.failures >= config.consecutiveFailures) this.eject(config.cooldownMs);
-      }
-    };
-    return { probe, success: () => end('success'), failure: () => end('failure'), release: () => end('none') };
+  /** @internal A ticket's verdict (each ticket reports once). */
+  settle(config: BreakerConfig, probe: boolean, verdict: 'success' | 'failure' | 'none'): void {
+    if (probe) this.probing = false;
+    if (verdict === 'success') {
+      this.failures = 0;
+      this.ejected = false;
+    } else if (verdict === 'failure') {
+      this.failures += 1;
+      if (probe) this.eject(config.probeIntervalMs);
+      else if (!this.ejected && this.failures >= config.consecutiveFailures) this.eject(config.cooldownMs);
+    }
   }
 
   private eject(ms: number): void {
     this.ejected = true;
     this.ejectedUntil = this.now() + ms;
+  }
+}
+
+/** A class rather than three closures: every attempt takes one. */
+class Ticket implements BreakerTicket {
+  private done = false;
+
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly config: BreakerConfig,
+    readonly probe: boolean,
+  ) {}
+
+  success(): void {
+    this.end('success');
+  }
+
+  failure(): void {
+    this.end('failure');
+  }
+
+  release(): void {
+    this.end('none');
+  }
+
+  private end(verdict: 'success' | 'failure' | 'none'): void {
+    if (this.done) return;
+    this.done = true;
+    this.breaker.settle(this.config, this.probe, verdict);
   }
 }

@@ -33,14 +33,14 @@ export class RetryBudget {
   /** Moves the window to now, zeroing the buckets that fell out of it; returns the current slot. */
   private advance(config: RetryBudgetConfig): number {
     const width = Math.max(1, Math.ceil(config.windowMs / BUCKETS));
+    const index = Math.floor(this.now() / width);
     if (width !== this.bucketMs) {
       // A reloaded config changed the window: start afresh rather than mix bucket widths.
       this.bucketMs = width;
       this.requests.fill(0);
       this.retries.fill(0);
-      this.head = Math.floor(this.now() / width);
+      this.head = index;
     }
-    const index = Math.floor(this.now() / width);
     for (let i = this.head + 1; i <= Math.min(index, this.head + BUCKETS); i++) {
       this.requests[i % BUCKETS] = 0;
       this.retries[i % BUCKETS] = 0;

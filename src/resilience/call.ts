@@ -1,15 +1,16 @@
 // Failure handling around the Backend interface, from outside: the primary with retries, then the
 // fallbacks in order, skipping ejected targets; a stream counts as answered only at its first
 // content chunk, so anything before that can still be retried or fall back.
-import type { CallContext, ChatCall, ChatResult, StreamResult, Usage } from '../backends/types.js';
+import type { CallContext, ChatCall, ChatResult, StreamChunk, StreamResult, Usage } from '../backends/types.js';
 import type { ResilienceConfig } from '../config/resilience.js';
 import { GatewayError } from '../errors.js';
 import { runAttempt, type Answer, type ResilienceTarget, type Send, type StreamAnswer } from './attempt.js';
 import { prefillCall } from './chunks.js';
-import { cutError, relayBatches, type Continuation } from './relay.js';
+import { cutError, relayBatches, type Continuation, type RelayOptions } from './relay.js';
 import { classifyFailure, isTargetFailure, retryDelayMs, type FailureKind } from './retry-policy.js';
+import { RequestAbort } from './request-abort.js';
 import { ResilienceState } from './state.js';
-import { Deadline, sleep } from './timeouts.js';
+import { RequestTimer, sleep } from './timeouts.js';
 
 export type { ResilienceTarget } from './attempt.js';
 
@@ -36,6 +37,9 @@ interface CommonOptions extends ResilienceHooks {
   targets: readonly ResilienceTarget[];
   policy: ResilienceConfig;
   ctx: CallContext;
+  /** The request's abort controller, whose signal is `ctx.signal`: the first attempt borrows it instead
+   * of making a signal of its own (see request-abort.ts). Without it, the wrapper follows `ctx.signal`. */
+  abort?: RequestAbort;
   /** Breakers and retry budgets shared across requests; a throwaway one when omitted. */
   state?: ResilienceState;
   random?: () => number;
@@ -55,6 +59,7 @@ export type ResilientResult = ChatResult & {
 };
 
 const targetKey = (t: ResilienceTarget) => `${t.backend.name}/${t.model ?? '*'}`;
+const label = targetKey;
 
 const errorName = (err: unknown): string =>
   err instanceof GatewayError ? (err.code ?? err.type) : ((err as { code?: string })?.code ?? 'internal_error');
@@ -84,160 +89,288 @@ function allEjected(waitMs: number): GatewayError {
   });
 }
 
-export async function callWithResilience(options: CallWithResilienceOptions): Promise<ResilientResult> {
-  const { targets, policy, ctx } = options;
-  if (targets.length === 0) throw new Error('callWithResilience: `targets` needs at least the primary');
-  const state = options.state ?? new ResilienceState();
-  const random = options.random ?? Math.random;
-  const deadline = new Deadline(policy.timeouts.totalMs);
-  const signals = [ctx.signal, deadline];
-  const consumed: ChatResult[] = [];
-  const attempts: AttemptRecord[] = [];
-  const stopped = () => ctx.signal.aborted || deadline.aborted;
-  const stopReason = (err: unknown) => (ctx.signal.aborted ? (ctx.signal.reason ?? err) : deadline.aborted ? deadline.reason : err);
-  const label = (i: number) => `${targets[i]!.backend.name}/${targets[i]!.model ?? '*'}`;
-  const onRetry: NonNullable<ResilienceHooks['onRetry']> = (info) => {
-    ctx.logger.warn({ target: label(info.target), attempt: info.attempt, delayMs: Math.round(info.delayMs), error: errorName(info.error) }, 'upstream failed; retrying');
-    options.onRetry?.(info);
-  };
-  const onFallback: NonNullable<ResilienceHooks['onFallback']> = (info) => {
-    ctx.logger.warn({ from: label(info.from), to: label(info.to), reason: info.reason, error: info.error === undefined ? undefined : errorName(info.error) }, 'falling back');
-    options.onFallback?.(info);
-  };
-  const sendFor = (target: ResilienceTarget, index: number): Send =>
-    options.send ?? ((backend, attemptCtx) => backend.chat(options.makeCall!(target, index), attemptCtx));
+export function callWithResilience(options: CallWithResilienceOptions): Promise<ResilientResult> {
+  // Not an async function: that would wrap run()'s promise in one more. Misuse still rejects.
+  let call: ResilientCall;
+  try {
+    if (options.targets.length === 0) throw new Error('callWithResilience: `targets` needs at least the primary');
+    call = new ResilientCall(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return call.run();
+}
 
-  /** One attempt on `targets[index]` under a breaker ticket; records it and settles the ticket. */
-  async function attempt(index: number, n: number, send: Send, continuation = false): Promise<Answer | undefined> {
-    const target = targets[index]!;
-    const ticket = state.breaker(targetKey(target)).acquire(policy.breaker);
-    if (!ticket) {
-      attempts.push({ target: index, attempt: n, outcome: 'skipped', error: 'circuit_open', continuation });
-      return undefined;
+/** One request through its targets. A class, so the common request (answered at the first attempt)
+ * allocates no closures: the state lives in fields and the steps are methods. */
+class ResilientCall {
+  readonly targets: readonly ResilienceTarget[];
+  readonly policy: ResilienceConfig;
+  readonly ctx: CallContext;
+  readonly state: ResilienceState;
+  readonly request: RequestAbort;
+  readonly timer: RequestTimer;
+  /** Every result a backend returned, so usage covers failed attempts too. */
+  readonly consumed: ChatResult[] = [];
+  readonly attempts: AttemptRecord[] = [];
+  /** The target answering, once one has. */
+  current: { index: number; result: ChatResult } | undefined = undefined;
+  /** Stops following `ctx.signal` (only when the caller passed no RequestAbort). */
+  private unfollow: (() => void) | undefined = undefined;
+  private ended = false;
+
+  constructor(readonly options: CallWithResilienceOptions) {
+    this.targets = options.targets;
+    this.policy = options.policy;
+    this.ctx = options.ctx;
+    this.state = options.state ?? new ResilienceState();
+    if (options.abort) {
+      if (options.abort.signal !== options.ctx.signal) throw new Error('callWithResilience: `abort` must be the controller of `ctx.signal`');
+      this.request = options.abort;
+    } else {
+      this.request = new RequestAbort();
+      this.follow(options.ctx.signal);
     }
-    if (n === 1 && !continuation) state.budget(targetKey(target)).recordRequest(policy.retries.budget);
-    options.onAttempt?.({ target: index, attempt: n, continuation });
+    this.timer = new RequestTimer(this.request, this.policy.timeouts.totalMs);
+  }
+
+  /** True when the client went away or the total deadline passed: nothing more is tried. */
+  stopped(): boolean {
+    return this.request.stopped;
+  }
+
+  /** What a failure becomes once the request stopped: the reason it stopped. */
+  stopReason(err: unknown): unknown {
+    return this.request.stopped ? this.request.reason : err;
+  }
+
+  /** The request is over (answered, failed, or its stream ended): its timer and links go. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.timer.dispose();
+    this.unfollow?.();
+  }
+
+  async run(): Promise<ResilientResult> {
+    const { targets, policy, state } = this;
+    let lastError: unknown;
+    let openWaitMs = Number.POSITIVE_INFINITY;
     try {
-      const answer = await runAttempt({ target, send, ctx, signals, timeouts: policy.timeouts, ticket, consumed });
-      attempts.push({ target: index, attempt: n, outcome: 'answered', continuation });
-      return answer;
+      for (let i = 0; i < targets.length; i++) {
+        const key = targetKey(targets[i]!);
+        const send = this.sendFor(i);
+        for (let n = 1; ; n++) {
+          let answer: Answer | undefined;
+          try {
+            answer = await this.attempt(i, key, n, send, false);
+          } catch (err) {
+            if (this.stopped()) throw err;
+            lastError = err;
+            const kind = classifyFailure(err);
+            if (kind === 'final') throw err;
+            const next = i + 1 < targets.length ? i + 1 : -1;
+            if (kind !== 'retryable') {
+              if (next >= 0) this.onFallback({ from: i, to: next, reason: kind, error: err });
+              break;
+            }
+            const delayMs = n < policy.retries.maxAttempts ? retryDelayMs(err, n, policy.retries, this.options.random ?? Math.random) : undefined;
+            if (delayMs === undefined || delayMs >= this.timer.remainingMs() || !state.budget(key).tryAcquire(policy.retries.budget)) {
+              if (next >= 0) this.onFallback({ from: i, to: next, reason: 'retries_exhausted', error: err });
+              break;
+            }
+            this.onRetry({ target: i, attempt: n + 1, delayMs, error: err });
+            await sleep(delayMs, this.request).catch((reason: unknown) => {
+              throw this.stopReason(reason);
+            });
+            continue;
+          }
+          if (answer) {
+            this.current = { index: i, result: answer.result };
+            if (answer.type === 'json') {
+              this.end();
+              return answered(answer.result, i, targets[i]!, this.attempts);
+            }
+            return this.streamed(answer, i);
+          }
+          // Ejected: skip straight to the next target.
+          openWaitMs = Math.min(openWaitMs, state.breaker(key).waitMs());
+          if (i + 1 < targets.length) this.onFallback({ from: i, to: i + 1, reason: 'circuit_open' });
+          break;
+        }
+      }
+      throw lastError ?? allEjected(openWaitMs);
     } catch (err) {
-      attempts.push({ target: index, attempt: n, outcome: 'failed', error: errorName(stopReason(err)), continuation });
-      if (!stopped() && isTargetFailure(classifyFailure(err))) ticket.failure();
-      else ticket.release();
-      throw stopReason(err);
+      this.end();
+      throw err;
     }
   }
 
-  async function continueFrom(input: { after: number; call: ChatCall; sent: string; error: unknown }): Promise<Continuation> {
+  /** One attempt on `targets[index]` under a breaker ticket; records it and settles the ticket. */
+  async attempt(index: number, key: string, n: number, send: Send, continuation: boolean): Promise<Answer | undefined> {
+    const target = this.targets[index]!;
+    const { policy, state } = this;
+    const ticket = state.breaker(key).acquire(policy.breaker);
+    if (!ticket) {
+      this.attempts.push({ target: index, attempt: n, outcome: 'skipped', error: 'circuit_open', continuation });
+      return undefined;
+    }
+    if (n === 1 && !continuation) state.budget(key).recordRequest(policy.retries.budget);
+    this.options.onAttempt?.({ target: index, attempt: n, continuation });
+    try {
+      const answer = await runAttempt({ target, send, ctx: this.ctx, request: this.request, timer: this.timer, timeouts: policy.timeouts, ticket, consumed: this.consumed });
+      this.attempts.push({ target: index, attempt: n, outcome: 'answered', continuation });
+      return answer;
+    } catch (err) {
+      const reason = this.stopReason(err);
+      this.attempts.push({ target: index, attempt: n, outcome: 'failed', error: errorName(reason), continuation });
+      if (!this.stopped() && isTargetFailure(classifyFailure(err))) ticket.failure();
+      else ticket.release();
+      throw reason;
+    }
+  }
+
+  async continueFrom(input: { after: number; call: ChatCall; sent: string; error: unknown }): Promise<Continuation> {
+    const { targets } = this;
     let tried = false;
     for (let j = input.after + 1; j < targets.length; j++) {
       const target = targets[j]!;
-      if (!target.acceptsPrefill || stopped()) continue;
+      if (!target.acceptsPrefill || this.stopped()) continue;
       const { call, trimmed } = prefillCall(input.call, input.sent);
-      onFallback({ from: input.after, to: j, reason: 'continuation', error: input.error });
+      this.onFallback({ from: input.after, to: j, reason: 'continuation', error: input.error });
       try {
-        const answer = await attempt(j, 1, (backend, attemptCtx) => backend.chat(call, attemptCtx), true);
+        const answer = await this.attempt(j, targetKey(target), 1, (backend, attemptCtx) => backend.chat(call, attemptCtx), true);
         if (!answer) continue;
         tried = true;
         if (answer.type !== 'stream') throw new GatewayError({ status: 502, message: 'The continuation did not stream.', code: 'upstream_error' });
-        current = { index: j, result: answer.result };
+        this.current = { index: j, result: answer.result };
         return { answer, index: j, trimmed };
       } catch (err) {
         tried = true;
-        if (stopped()) throw err;
+        if (this.stopped()) throw err;
       }
     }
-    if (stopped()) throw stopReason(input.error);
+    if (this.stopped()) throw this.stopReason(input.error);
     throw cutError(input.error, tried ? 'the fallbacks asked to continue it failed too' : 'no fallback able to continue it is available');
   }
 
-  let current: { index: number; result: ChatResult } | undefined;
-  let lastError: unknown;
-  let openWaitMs = Number.POSITIVE_INFINITY;
-  try {
-    for (let i = 0; i < targets.length && current === undefined; i++) {
-      const target = targets[i]!;
-      const key = targetKey(target);
-      const send = sendFor(target, i);
-      for (let n = 1; ; n++) {
-        let answer: Answer | undefined;
-        try {
-          answer = await attempt(i, n, send);
-        } catch (err) {
-          if (stopped()) throw err;
-          lastError = err;
-          const kind = classifyFailure(err);
-          if (kind === 'final') throw err;
-          const next = i + 1 < targets.length ? i + 1 : -1;
-          if (kind !== 'retryable') {
-            if (next >= 0) onFallback({ from: i, to: next, reason: kind, error: err });
-            break;
-          }
-          const delayMs = n < policy.retries.maxAttempts ? retryDelayMs(err, n, policy.retries, random) : undefined;
-          if (delayMs === undefined || delayMs >= deadline.remainingMs() || !state.budget(key).tryAcquire(policy.retries.budget)) {
-            if (next >= 0) onFallback({ from: i, to: next, reason: 'retries_exhausted', error: err });
-            break;
-          }
-          onRetry({ target: i, attempt: n + 1, delayMs, error: err });
-          await sleep(delayMs, ctx.signal).catch((reason) => {
-            throw stopReason(reason);
-          });
-          continue;
-        }
-        if (answer) {
-          current = { index: i, result: answer.result };
-          if (answer.type === 'json') {
-            deadline.dispose();
-            return Object.assign(answer.result, { answeredBy: i, target, attempts });
-          }
-          return streamed(answer, i);
-        }
-        // Ejected: skip straight to the next target.
-        openWaitMs = Math.min(openWaitMs, state.breaker(key).waitMs());
-        if (i + 1 < targets.length) onFallback({ from: i, to: i + 1, reason: 'circuit_open' });
-        break;
-      }
-    }
-    throw lastError ?? allEjected(openWaitMs);
-  } catch (err) {
-    deadline.dispose();
-    throw err;
+  private sendFor(index: number): Send {
+    const { options } = this;
+    if (options.send) return options.send;
+    const target = this.targets[index]!;
+    return (backend, attemptCtx) => backend.chat(options.makeCall!(target, index), attemptCtx);
   }
 
-  function streamed(first: StreamAnswer, index: number): ResilientResult {
-    const continuable = targets.some((t, j) => j > index && t.acceptsPrefill);
-    const batches = relayBatches({
-      first,
-      firstIndex: index,
-      continuable,
-      hasFallbacks: index + 1 < targets.length,
-      stopped,
-      continueFrom,
-      onCut: (answer, err) => {
-        if (!stopped() && isTargetFailure(classifyFailure(err))) answer.ticket.failure();
-        else answer.ticket.release();
-      },
-      usage: () => sumUsage(consumed),
-      onEnd: () => deadline.dispose(),
-    });
-    const result: StreamResult & ResilientResult = {
-      type: 'stream',
-      status: first.result.status,
-      headers: first.result.headers,
-      get model() {
-        return current!.result.model;
-      },
-      batches,
-      usage: () => sumUsage(consumed),
-      get answeredBy() {
-        return current!.index;
-      },
-      get target() {
-        return targets[current!.index]!;
-      },
-      attempts,
-    };
+  private onRetry(info: Parameters<NonNullable<ResilienceHooks['onRetry']>>[0]): void {
+    this.ctx.logger.warn({ target: label(this.targets[info.target]!), attempt: info.attempt, delayMs: Math.round(info.delayMs), error: errorName(info.error) }, 'upstream failed; retrying');
+    this.options.onRetry?.(info);
+  }
+
+  private onFallback(info: Parameters<NonNullable<ResilienceHooks['onFallback']>>[0]): void {
+    const { targets } = this;
+    this.ctx.logger.warn(
+      { from: label(targets[info.from]!), to: label(targets[info.to]!), reason: info.reason, error: info.error === undefined ? undefined : errorName(info.error) },
+      'falling back',
+    );
+    this.options.onFallback?.(info);
+  }
+
+  /** Ends with the request if the caller passed none: one listener per request, not per attempt. */
+  private follow(signal: AbortSignal): void {
+    const request = this.request;
+    if (signal.aborted) {
+      request.abort(signal.reason);
+      return;
+    }
+    const onAbort = () => request.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.unfollow = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  private streamed(first: StreamAnswer, index: number): ResilientResult {
+    const result: StreamResult & ResilientResult = new ResilientStream(this, first, relayBatches(new RelayHooks(this, first, index)));
     return result;
+  }
+}
+
+/** The JSON result, told which target answered. Set field by field: cheaper than Object.assign. */
+function answered(result: ChatResult, index: number, target: ResilienceTarget, attempts: readonly AttemptRecord[]): ResilientResult {
+  const r = result as ChatResult & { answeredBy: number; target: ResilienceTarget; attempts: readonly AttemptRecord[] };
+  r.answeredBy = index;
+  r.target = target;
+  r.attempts = attempts;
+  return r;
+}
+
+/** What the relay needs from the request, as methods rather than closures. */
+class RelayHooks implements RelayOptions {
+  readonly continuable: boolean;
+  readonly hasFallbacks: boolean;
+
+  constructor(
+    private readonly call: ResilientCall,
+    readonly first: StreamAnswer,
+    readonly firstIndex: number,
+  ) {
+    const { targets } = call;
+    let continuable = false;
+    for (let j = firstIndex + 1; j < targets.length; j++) if (targets[j]!.acceptsPrefill) continuable = true;
+    this.continuable = continuable;
+    this.hasFallbacks = firstIndex + 1 < targets.length;
+  }
+
+  stopped(): boolean {
+    return this.call.stopped();
+  }
+
+  continueFrom(input: { after: number; call: ChatCall; sent: string; error: unknown }): Promise<Continuation> {
+    return this.call.continueFrom(input);
+  }
+
+  onCut(answer: StreamAnswer, err: unknown): void {
+    if (!this.call.stopped() && isTargetFailure(classifyFailure(err))) answer.ticket.failure();
+    else answer.ticket.release();
+  }
+
+  usage(): Usage | undefined {
+    return sumUsage(this.call.consumed);
+  }
+
+  onEnd(): void {
+    this.call.end();
+  }
+}
+
+/** The streamed result: who answered can change while it streams (a continuation), so those are getters. */
+class ResilientStream {
+  readonly type = 'stream' as const;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly attempts: readonly AttemptRecord[];
+
+  constructor(
+    private readonly call: ResilientCall,
+    first: StreamAnswer,
+    readonly batches: AsyncIterable<StreamChunk[]>,
+  ) {
+    this.status = first.result.status;
+    this.headers = first.result.headers;
+    this.attempts = call.attempts;
+  }
+
+  get model(): string {
+    return this.call.current!.result.model;
+  }
+
+  usage(): Usage | undefined {
+    return sumUsage(this.call.consumed);
+  }
+
+  get answeredBy(): number {
+    return this.call.current!.index;
+  }
+
+  get target(): ResilienceTarget {
+    return this.call.targets[this.call.current!.index]!;
   }
 }

@@ -1,11 +1,13 @@
-// Timeouts, enforced from outside the backend: each attempt gets its own abort signal (linked to
-// the client's and to the request's total deadline), and one re-armable timer that aborts it when
-// the phase it is in (headers, first token, idle) takes too long. Aborting the signal cancels the
-// upstream request; every wait also races the abort, so a backend that ignores its signal cannot
+// Timeouts, enforced from outside the backend. A request has one timer: it fires at the earlier of
+// the request's deadline (`totalMs`) and the end of the phase the attempt in flight is in (headers,
+// first token, idle). Phases move forward far more often than the timer needs to fire (every chunk
+// restarts the idle period), so moving a phase later does not touch the timer: the timer fires at
+// the earlier time, finds time left, and sleeps again for the rest. A request answered at once
+// costs one setTimeout and one clearTimeout. Aborting an attempt cancels its upstream request
+// through its signal; every wait also races the abort, so a backend that ignores its signal cannot
 // hang the gateway.
 import { GatewayError } from '../errors.js';
-
-const noop = () => {};
+import type { RequestAbort } from './request-abort.js';
 
 export const timeoutError = (code: string, message: string) =>
   new GatewayError({ status: 504, type: 'timeout_error', code, message });
@@ -19,111 +21,113 @@ export const idleTimeout = (ms: number) =>
 export const deadlineExceeded = (ms: number) =>
   timeoutError('gateway_timeout', `The request did not complete within ${ms} ms.`);
 
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Node's timers run on a millisecond clock that may fire up to 1 ms before performance.now() agrees. */
+const EARLY_MS = 1;
+
+/** Resolves after `ms`, or rejects with the reason as soon as the request stops. */
+export function sleep(ms: number, request: RequestAbort): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
+    if (request.stopped) return reject(request.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      request.sleeper = undefined;
       resolve();
     }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    request.sleeper = (reason) => {
+      request.sleeper = undefined;
+      clearTimeout(timer);
+      reject(reason);
+    };
   });
 }
 
-/** What an attempt listens to for an end from outside: an AbortSignal, or a Deadline. */
-export interface AbortSource {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
+function onTimer(timer: RequestTimer): void {
+  timer.fire();
 }
 
-/** Aborts after `ms` (the whole request's budget). An AbortSource of its own, so a request does
- * not pay for an AbortController (an EventTarget) unless something asks for `signal`. */
-export class Deadline implements AbortSource {
-  private controller: AbortController | undefined;
-  private listeners: (() => void)[] = [];
-  private readonly timer: NodeJS.Timeout;
+/** The request's one timer: its deadline, and the phase of its attempt in flight (`request.current`). */
+export class RequestTimer {
   private readonly endsAt: number;
-  aborted = false;
-  reason: unknown = undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** When `timer` is due; meaningless while it is undefined. */
+  private firesAt = 0;
+  private disposed = false;
 
-  constructor(readonly ms: number) {
-    this.endsAt = performance.now() + ms;
-    this.timer = setTimeout(() => this.expire(), ms);
-    this.timer.unref();
-  }
-
-  /** An AbortSignal that fires with the deadline, made on first use. */
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    if (!this.aborted) this.listeners.push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const i = this.listeners.indexOf(listener);
-    if (i !== -1) this.listeners.splice(i, 1);
+  constructor(
+    private readonly request: RequestAbort,
+    readonly totalMs: number,
+  ) {
+    this.endsAt = performance.now() + totalMs;
   }
 
   remainingMs(): number {
     return Math.max(0, this.endsAt - performance.now());
   }
 
-  dispose(): void {
-    clearTimeout(this.timer);
+  /** Makes the timer fire no later than `at`, nor later than the deadline (`now`: the caller's
+   * performance.now(), read once: the clock costs more than the rest of a kick). */
+  wake(at: number, now: number): void {
+    if (this.disposed) return;
+    const due = at < this.endsAt ? at : this.endsAt;
+    if (this.timer !== undefined) {
+      if (this.firesAt <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.schedule(due, now);
   }
 
-  private expire(): void {
-    this.aborted = true;
-    this.reason = deadlineExceeded(this.ms);
-    this.controller?.abort(this.reason);
-    const listeners = this.listeners;
-    this.listeners = [];
-    for (const listener of listeners) listener();
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** @internal The timer went off: end whatever ran out, then sleep until the next thing that can. */
+  fire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    if (this.endsAt - now <= EARLY_MS) {
+      this.request.abort(deadlineExceeded(this.totalMs));
+      return;
+    }
+    const guard = this.request.current;
+    let due = this.endsAt;
+    if (guard !== undefined && !guard.paused && guard.expiresAt < due) {
+      if (guard.expiresAt - now <= EARLY_MS) guard.expire();
+      else due = guard.expiresAt;
+    }
+    if (!this.disposed) this.schedule(due, now);
+  }
+
+  private schedule(due: number, now: number): void {
+    this.firesAt = due;
+    // Rounded up: Node truncates a delay to whole milliseconds, which would wake the timer early.
+    this.timer = setTimeout(onTimer, Math.max(1, Math.ceil(due - now)), this);
+    this.timer.unref();
   }
 }
 
-/** The abort signal and the timer of one attempt. */
+/** The abort controller of one attempt and the phase it is timed in. The request's timer does the
+ * timing; this only says when the phase ends. */
 export class AttemptGuard {
-  private readonly controller = new AbortController();
-  /** Rejects with the abort reason the moment the attempt is aborted, for any cause. */
-  private readonly aborted: Promise<never>;
-  private readonly unlink: (() => void)[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private firesAt = 0;
-  private expiresAt = 0;
+  private readonly controller: AbortController;
+  /** Rejects the wait in progress, if any (there is at most one at a time). */
+  private rejectWait: ((reason: unknown) => void) | undefined = undefined;
+  private aborted = false;
+  private reason: unknown = undefined;
+  /** When the current phase ends (performance.now() time); Infinity while no phase is timed. */
+  expiresAt = Number.POSITIVE_INFINITY;
+  /** The gateway, not the upstream, is the slow one (the client reads slowly): the phase does not count. */
+  paused = false;
   private periodMs = 0;
-  private paused = false;
-  private makeError: () => GatewayError = () => timeoutError('upstream_timeout', 'The upstream timed out.');
+  private makeError: (ms: number) => GatewayError = headersTimeout;
 
-  constructor(parents: readonly AbortSource[]) {
-    const signal = this.controller.signal;
-    this.aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    this.aborted.catch(noop);
-    for (const parent of parents) {
-      if (parent.aborted) {
-        this.abort(parent.reason);
-        continue;
-      }
-      const onAbort = () => this.abort(parent.reason);
-      parent.addEventListener('abort', onAbort, { once: true });
-      this.unlink.push(() => parent.removeEventListener('abort', onAbort));
-    }
+  constructor(
+    private readonly request: RequestAbort,
+    private readonly timer: RequestTimer,
+  ) {
+    this.controller = request.lend();
+    request.current = this;
+    if (request.stopped) this.abort(request.reason);
   }
 
   /** The signal the backend gets. */
@@ -132,26 +136,34 @@ export class AttemptGuard {
   }
 
   abort(reason: unknown): void {
-    this.disarm();
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.expiresAt = Number.POSITIVE_INFINITY;
+    this.controller.abort(reason);
+    this.rejectWait?.(reason);
+    this.rejectWait = undefined;
   }
 
-  /** Aborts with `error()` unless `kick()` or `arm()` is called within `ms`. Replaces any earlier timer. */
-  arm(ms: number, error: () => GatewayError): void {
+  /** Starts a phase: aborts with `error(ms)` unless `kick()` or `arm()` is called within `ms`. */
+  arm(ms: number, error: (ms: number) => GatewayError): void {
+    if (this.aborted) return;
     this.paused = false;
     this.periodMs = ms;
     this.makeError = error;
-    this.expiresAt = performance.now() + ms;
-    if (this.timer && this.firesAt > this.expiresAt) this.disarm();
-    if (!this.timer) this.schedule(ms);
+    const now = performance.now();
+    this.expiresAt = now + ms;
+    this.timer.wake(this.expiresAt, now);
   }
 
-  /** Restarts the current period; touches the timer only if it lapsed during a pause, so it is
-   * cheap enough for every chunk. */
+  /** Restarts the current period. Cheap enough for every chunk: the timer is touched only when it
+   * would fire too late, which happens only after a pause outlasted the period. */
   kick(): void {
+    if (this.aborted) return;
     this.paused = false;
-    this.expiresAt = performance.now() + this.periodMs;
-    if (!this.timer && !this.controller.signal.aborted) this.schedule(this.periodMs);
+    const now = performance.now();
+    this.expiresAt = now + this.periodMs;
+    this.timer.wake(this.expiresAt, now);
   }
 
   /** Stops counting while the gateway, not the upstream, is the one being slow (the client reads slowly). */
@@ -159,30 +171,23 @@ export class AttemptGuard {
     this.paused = true;
   }
 
-  disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  /** @internal The phase ran out (called by the request's timer). */
+  expire(): void {
+    this.abort(this.makeError(this.periodMs));
   }
 
   /** Waits for `work`, but rejects as soon as the attempt is aborted (timeout, deadline, client). */
   race<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.aborted]);
+    if (this.aborted) return Promise.reject(this.reason);
+    return new Promise<T>((resolve, reject) => {
+      this.rejectWait = reject;
+      work.then(resolve, reject);
+    });
   }
 
+  /** The attempt is over: the request's timer no longer times it. The signal is left as it is. */
   dispose(): void {
-    this.disarm();
-    for (const unlink of this.unlink.splice(0)) unlink();
-  }
-
-  private schedule(delay: number): void {
-    this.firesAt = performance.now() + delay;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.paused) return;
-      const left = this.expiresAt - performance.now();
-      if (left > 1) this.schedule(left);
-      else this.abort(this.makeError());
-    }, delay);
-    this.timer.unref();
+    this.expiresAt = Number.POSITIVE_INFINITY;
+    if (this.request.current === this) this.request.current = undefined;
   }
 }

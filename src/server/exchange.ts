@@ -5,6 +5,7 @@ import type { Backend, CallContext, ChatResult, HistoryRef, StreamChunk } from '
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Meter } from '../metering/meter.js';
 import { callWithResilience, type ResilientResult } from '../resilience/call.js';
+import { RequestAbort } from '../resilience/request-abort.js';
 import { fallbackLabel, resiliencePlan } from '../resilience/route.js';
 import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
@@ -81,8 +82,9 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     sessionId: spec.facts.sessionId,
   }, spec.decision, spec.backend);
 
-  // Client disconnect aborts the upstream call (the node adapter aborts the request's signal).
-  const abort = new AbortController();
+  // Client disconnect aborts the upstream call.
+  // The first upstream attempt borrows this controller's signal (no second one per request).
+  const abort = new RequestAbort();
   let clientGone = false;
   const onClientAbort = () => {
     clientGone = true;
@@ -105,6 +107,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     result = await callWithResilience({
       ...plan,
       ctx,
+      abort,
       send: (backend, attemptCtx) => spec.call(backend, attemptCtx, turn),
       onRetry: ({ target, error }) => {
         metrics.attemptFailed({ backend: nameOf(target), errorType: errorTypeOf(error) });
