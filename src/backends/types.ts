@@ -74,6 +74,12 @@ export interface HistoryRef {
 export interface StreamChunk {
   json: string;
   value?: Record<string, unknown>;
+  /** The chunk's event as the upstream sent it, `data: <json>\n\n`, is `wire` from `wireStart` to
+   * `wireEnd`: the server writes those bytes rather than encode `json` again. Only on a chunk that goes
+   * out unchanged: a layer that changes a chunk makes a new one, without these. */
+  wire?: Uint8Array;
+  wireStart?: number;
+  wireEnd?: number;
 }
 
 interface ResultBase {

@@ -153,9 +153,9 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     {
       onFirstChunk: () => measure.firstChunk(),
       onWait: (ms) => measure.addUpstreamWait(ms),
-      onChunk: (chunk) => {
-        chunks++;
-        kept?.push(chunk);
+      onBatch: (batch) => {
+        chunks += batch.length;
+        if (kept) for (const chunk of batch) kept.push(chunk);
       },
       beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
       onEnd: (outcome) => {

@@ -15,8 +15,8 @@ export const SSE_HEADERS: Record<string, string> = {
 };
 
 export interface StreamHooks {
-  /** Each chunk as it passes (session accumulation); keep it cheap. */
-  onChunk?(chunk: StreamChunk): void;
+  /** Each batch of chunks as it passes (counting, session accumulation); keep it cheap. */
+  onBatch?(batch: readonly StreamChunk[]): void;
   /** Runs after the last chunk and before `[DONE]`; a throw turns the end into an error event. */
   beforeDone?(): Promise<void>;
   /** Exactly once: 'ok', the error the client was sent, or 'aborted' when the client went away. */
@@ -58,12 +58,8 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
             first = false;
             hooks.onFirstChunk?.();
           }
-          let text = '';
-          for (const chunk of next.value) {
-            hooks.onChunk?.(chunk);
-            text += `data: ${chunk.json}\n\n`;
-          }
-          controller.enqueue(Buffer.from(text));
+          hooks.onBatch?.(next.value);
+          controller.enqueue(sseBytes(next.value));
         } catch (err) {
           if (ended) return;
           const error = toGatewayError(err);
@@ -81,6 +77,37 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
     },
     { highWaterMark: 0 },
   );
+}
+
+/** A batch as SSE bytes. A chunk that has its upstream bytes goes out as them, and a run of such
+ * chunks that lay side by side upstream as one view of those bytes, copied nowhere (a batch from one
+ * read is usually one run); any other chunk is encoded as `data: <json>\n\n`. */
+export function sseBytes(batch: readonly StreamChunk[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let text = '';
+  let run: Uint8Array | undefined;
+  let start = 0;
+  let end = 0;
+  for (const chunk of batch) {
+    const wire = chunk.wire;
+    if (wire !== undefined && wire === run && chunk.wireStart === end) {
+      end = chunk.wireEnd!;
+      continue;
+    }
+    if (run !== undefined) parts.push(run.subarray(start, end));
+    run = wire;
+    if (wire === undefined) {
+      text += `data: ${chunk.json}\n\n`;
+      continue;
+    }
+    if (text !== '') parts.push(Buffer.from(text));
+    text = '';
+    start = chunk.wireStart!;
+    end = chunk.wireEnd!;
+  }
+  if (run !== undefined) parts.push(run.subarray(start, end));
+  else if (text !== '') parts.push(Buffer.from(text));
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** Lets the response head go out with the first body bytes, in one socket write: the node adapter

@@ -31,6 +31,11 @@ export class LineDecoder {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
+  /** No part of a line is held back: the next byte starts a new line. */
+  get atLineStart(): boolean {
+    return this.#pending.length === 0 && !this.#afterCR;
+  }
+
   /** Complete lines found in `chunk` (without their terminators). */
   decode(chunk: Uint8Array): string[] {
     let start = 0;

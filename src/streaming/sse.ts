@@ -3,6 +3,9 @@
 // (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
 import { LineDecoder } from './lines.js';
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 export interface SSEEvent {
   /** The `event:` field, when the stream named one. */
   event?: string;
@@ -12,6 +15,12 @@ export interface SSEEvent {
   /** Set on the final event of a stream that ended without the blank line closing it: it may
    * be whole (a server that omits the last blank line) or cut short, so callers that care check it. */
   unterminated?: true;
+  /** Where a plain event (`data: <data>\n\n`: one data line, "\n" line ends, whole in one chunk) lay
+   * in the chunk it came from: `bytes` from `start` to `end`, so it can be forwarded as those bytes
+   * instead of encoded again. Set only when the decoder was asked to keep bytes. */
+  bytes?: Uint8Array;
+  start?: number;
+  end?: number;
 }
 
 /** Turns lines into events; a blank line dispatches the event collected so far. */
@@ -45,6 +54,11 @@ export class SSEDecoder {
     return undefined;
   }
 
+  /** Nothing of an event is held and no event id was set: the next event is just what its lines say. */
+  get idle(): boolean {
+    return this.#data === undefined && this.#event === undefined && this.#id === undefined;
+  }
+
   /** The final event of a stream that ended without a blank line. */
   flush(): SSEEvent | undefined {
     return this.#dispatch();
@@ -67,22 +81,39 @@ export class SSEDecoder {
 }
 
 /** Bytes → events without an async step of its own: `push` each chunk, `end` once. For consumers
- * that already loop over the byte stream (one async hop per read, not per event). */
+ * that already loop over the byte stream (one async hop per read, not per event).
+ *
+ * Almost every event of a chat stream is `data: <json>\n\n`. Those are cut straight out of the
+ * chunk's text, with no line list, no field parsing and no event state; with `keepBytes` each also
+ * says which bytes of the chunk it came from (`bytes`, `start`, `end`). Anything else (other fields,
+ * comments, several data lines, "\r" line ends, an event torn across chunks) takes the general
+ * path, line by line, as the WHATWG rules say. The chunks must not be reused by the caller while
+ * their events are in use. */
 export class SSEStreamDecoder {
   readonly #lines: LineDecoder;
   readonly #events = new SSEDecoder();
+  readonly #utf8 = new TextDecoder();
+  readonly #keepBytes: boolean;
 
-  constructor(options: { maxLineBytes?: number } = {}) {
+  constructor(options: { maxLineBytes?: number; keepBytes?: boolean } = {}) {
     this.#lines = new LineDecoder(options);
+    this.#keepBytes = options.keepBytes ?? false;
   }
 
   /** The events this chunk completes, in order. */
   push(chunk: Uint8Array): SSEEvent[] {
     const out: SSEEvent[] = [];
-    for (const line of this.#lines.decode(chunk)) {
-      const event = this.#events.decode(line);
-      if (event) out.push(event);
+    // A lone "\r" ends a line too: a chunk holding one is left to the general path.
+    if (chunk.indexOf(CR) !== -1) return this.#general(chunk, out);
+    let from = 0;
+    if (!(this.#lines.atLineStart && this.#events.idle)) {
+      // An event begun in an earlier chunk is finished on the general path, up to its blank line.
+      from = this.#endOfHeldEvent(chunk) + 1;
+      if (from === 0) return this.#general(chunk, out);
+      this.#general(chunk.subarray(0, from), out);
     }
+    from = this.#plainEvents(chunk, from, out);
+    if (from < chunk.length) this.#general(from === 0 ? chunk : chunk.subarray(from), out);
     return out;
   }
 
@@ -96,6 +127,48 @@ export class SSEStreamDecoder {
     const last = this.#events.flush();
     if (last) out.push({ ...last, unterminated: true });
     return out;
+  }
+
+  #general(chunk: Uint8Array, out: SSEEvent[]): SSEEvent[] {
+    for (const line of this.#lines.decode(chunk)) {
+      const event = this.#events.decode(line);
+      if (event) out.push(event);
+    }
+    return out;
+  }
+
+  /** The index of the "\n" that closes the event held from earlier chunks (its blank line), or -1. */
+  #endOfHeldEvent(chunk: Uint8Array): number {
+    if (chunk[0] === LF && this.#lines.atLineStart) return 0;
+    for (let lf = chunk.indexOf(LF); lf !== -1 && lf + 1 < chunk.length; lf = chunk.indexOf(LF, lf + 1)) if (chunk[lf + 1] === LF) return lf + 1;
+    return -1;
+  }
+
+  /** Cuts the plain events off the front of `chunk[from…]` into `out`; returns where they stop. */
+  #plainEvents(chunk: Uint8Array, from: number, out: SSEEvent[]): number {
+    if (from >= chunk.length) return from;
+    const text = this.#utf8.decode(from === 0 ? chunk : chunk.subarray(from));
+    // One byte per character (ASCII, the usual case): offsets in the text are offsets in the bytes.
+    // Otherwise each event's end is found in the bytes too (its two "\n" are the same there).
+    const oneByte = text.length === chunk.length - from;
+    let i = 0;
+    let at = from;
+    while (text.startsWith('data: ', i)) {
+      const lf = text.indexOf('\n', i + 6);
+      // The event is cut off by the chunk's end, or has more lines than one: the general path.
+      if (lf === -1 || text.charCodeAt(lf + 1) !== LF) break;
+      const end = oneByte ? from + lf + 2 : chunk.indexOf(LF, at + 6) + 2;
+      const event: SSEEvent = { data: text.slice(i + 6, lf) };
+      if (this.#keepBytes) {
+        event.bytes = chunk;
+        event.start = at;
+        event.end = end;
+      }
+      out.push(event);
+      i = lf + 2;
+      at = end;
+    }
+    return at;
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineDecoder, LineTooLongError } from '../../src/streaming/lines.js';
-import { decodeSSE, sseData, type SSEEvent } from '../../src/streaming/sse.js';
+import { SSEStreamDecoder, decodeSSE, sseData, type SSEEvent } from '../../src/streaming/sse.js';
 
 const enc = new TextEncoder();
 
@@ -128,5 +128,99 @@ describe('decodeSSE', () => {
     const wire = sseData(json) + sseData('[DONE]');
     expect(wire.startsWith('data: {')).toBe(true);
     expect(await collect(chunksOf(enc.encode(wire), () => 3))).toEqual([{ data: json }, { data: '[DONE]' }]);
+  });
+});
+
+describe('SSEStreamDecoder keepBytes', () => {
+  // Plain events (ASCII and not), then what only the general path reads: an event field, a comment,
+  // two data lines, and plain events again after them.
+  const plainStream =
+    'data: {"a":"x"}\n\n' +
+    'data: {"b":"héllo — ✓ 𝄞"}\n\n' +
+    'data: {"c":""}\n\n' +
+    'event: error\ndata: {"error":{}}\n\n' +
+    ': ping\n\n' +
+    'data: {"d":1,\ndata: "e":2}\n\n' +
+    'data: {"f":"€"}\n\n' +
+    'data: [DONE]\n\n';
+  const plainExpected: SSEEvent[] = [
+    { data: '{"a":"x"}' },
+    { data: '{"b":"héllo — ✓ 𝄞"}' },
+    { data: '{"c":""}' },
+    { event: 'error', data: '{"error":{}}' },
+    { data: '{"d":1,\n"e":2}' },
+    { data: '{"f":"€"}' },
+    { data: '[DONE]' },
+  ];
+  const dec = new TextDecoder();
+  const withoutBytes = ({ bytes: _b, start: _s, end: _e, ...event }: SSEEvent): SSEEvent => event;
+
+  function decodeIn(pieces: Uint8Array[]): SSEEvent[] {
+    const d = new SSEStreamDecoder({ keepBytes: true });
+    return [...pieces.flatMap((p) => d.push(p)), ...d.end()];
+  }
+
+  it('a whole stream in one chunk: each plain event says where its bytes are, the others take the general path', () => {
+    const events = decodeIn([enc.encode(plainStream)]);
+    expect(events.map(withoutBytes)).toEqual(plainExpected);
+    const forwarded = events.filter((e) => e.bytes !== undefined);
+    expect(forwarded.map((e) => e.data)).toEqual(['{"a":"x"}', '{"b":"héllo — ✓ 𝄞"}', '{"c":""}']);
+    for (const e of forwarded) expect(dec.decode(e.bytes!.subarray(e.start, e.end))).toBe(sseData(e.data));
+  });
+
+  it('at random split points: the same events, and every byte range is the event it names', () => {
+    const bytes = enc.encode(plainStream);
+    let forwardedSomewhere = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const rnd = mulberry32(seed);
+      const pieces: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; ) {
+        const n = 1 + Math.floor(rnd() * 40);
+        pieces.push(bytes.slice(i, i + n));
+        i += n;
+      }
+      const events = decodeIn(pieces);
+      expect(events.map(withoutBytes), `seed ${seed}`).toEqual(plainExpected);
+      for (const e of events.filter((x) => x.bytes !== undefined)) {
+        forwardedSomewhere++;
+        expect(dec.decode(e.bytes!.subarray(e.start, e.end)), `seed ${seed}`).toBe(sseData(e.data));
+      }
+    }
+    expect(forwardedSomewhere).toBeGreaterThan(0);
+  });
+
+  it('a plain event after one torn across chunks is cut out of the chunk that finishes the torn one', () => {
+    const d = new SSEStreamDecoder({ keepBytes: true });
+    expect(d.push(enc.encode('data: {"a":'))).toEqual([]);
+    const events = d.push(enc.encode('1}\n\ndata: {"b":2}\n\n'));
+    expect(events.map((e) => e.data)).toEqual(['{"a":1}', '{"b":2}']);
+    expect(events[0]!.bytes).toBeUndefined();
+    expect(dec.decode(events[1]!.bytes!.subarray(events[1]!.start, events[1]!.end))).toBe('data: {"b":2}\n\n');
+  });
+
+  it('a chunk that starts with the blank line closing the held event: the events after it keep their bytes', () => {
+    const d = new SSEStreamDecoder({ keepBytes: true });
+    expect(d.push(enc.encode('data: {"a":1}\n'))).toEqual([]);
+    const events = d.push(enc.encode('\ndata: {"b":2}\n\n'));
+    expect(events.map((e) => e.data)).toEqual(['{"a":1}', '{"b":2}']);
+    expect(dec.decode(events[1]!.bytes!.subarray(events[1]!.start, events[1]!.end))).toBe('data: {"b":2}\n\n');
+  });
+
+  it('an event id, once set, keeps every later event on the general path, which repeats it', () => {
+    const events = decodeIn([enc.encode('id: 7\ndata: {"a":1}\n\n'), enc.encode('data: {"b":2}\n\n')]);
+    expect(events).toEqual([
+      { id: '7', data: '{"a":1}' },
+      { id: '7', data: '{"b":2}' },
+    ]);
+  });
+
+  it('"\\r" line ends take the general path and keep no bytes', () => {
+    const events = decodeIn([enc.encode('data: {"a":1}\r\n\r\ndata: {"b":2}\n\n')]);
+    expect(events).toEqual([{ data: '{"a":1}' }, { data: '{"b":2}' }]);
+  });
+
+  it('without keepBytes, events carry no bytes', () => {
+    const d = new SSEStreamDecoder();
+    expect(d.push(enc.encode('data: {"a":1}\n\n'))).toEqual([{ data: '{"a":1}' }]);
   });
 });

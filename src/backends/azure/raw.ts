@@ -119,16 +119,48 @@ export function readAll(body: IncomingMessage): Promise<string> {
 
 /** The body's chunks for a consumer that may stop early. Stopping once the whole response has
  * arrived (the usual end: `[DONE]`, then the chunked terminator in the same read) keeps the socket
- * for the next call; stopping mid-response destroys it, which cancels the upstream generation. */
-export async function* responseChunks(res: IncomingMessage): AsyncGenerator<Buffer, void, undefined> {
-  let ended = false;
-  try {
-    for await (const chunk of res.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
-    ended = true;
-  } finally {
-    if (!ended) {
-      if (res.complete) res.resume();
-      else res.destroy();
-    }
-  }
+ * for the next call; stopping mid-response destroys it, which cancels the upstream generation.
+ * A plain iterator reading the stream in paused mode, not `for await` over `res.iterator()`: that
+ * sets up an async generator and end-of-stream tracking per response and wraps every read in more
+ * promises, where this needs one per read that is not already buffered. */
+export function responseChunks(res: IncomingMessage): AsyncIterableIterator<Buffer> {
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const onChange = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  res.on('readable', onChange);
+  res.on('end', onChange);
+  res.on('error', onChange);
+  res.on('close', onChange);
+  const iterator: AsyncIterableIterator<Buffer> = {
+    async next() {
+      for (;;) {
+        if (finished) return { done: true, value: undefined };
+        const chunk = res.read() as Buffer | null;
+        if (chunk !== null) return { done: false, value: chunk };
+        if (res.readableEnded) {
+          finished = true;
+          return { done: true, value: undefined };
+        }
+        if (res.destroyed) {
+          finished = true;
+          throw res.errored ?? abortError();
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    async return() {
+      if (!finished) {
+        finished = true;
+        if (res.complete) res.resume();
+        else res.destroy();
+      }
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

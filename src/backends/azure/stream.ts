@@ -1,5 +1,6 @@
 // Stream step: the upstream's raw SSE bytes → StreamChunks, passing each `data:` payload through
-// as is (no re-serialising). Only the chunk carrying usage is parsed; it is found cheaply because
+// as is (no re-serialising), and a plain event's bytes too, so the server forwards them without
+// encoding the text again. Only the chunk carrying usage is parsed; it is found cheaply because
 // `"usage":` cannot occur inside a JSON string (a quote in a string is always escaped).
 // https://learn.microsoft.com/azure/ai-services/openai/reference#chat-completions (stream, stream_options)
 // https://platform.openai.com/docs/api-reference/chat-streaming
@@ -11,6 +12,7 @@ import { gatewayErrorFromBody } from './error.js';
 import { normaliseUsage } from './response.js';
 
 export interface UpstreamStreamOptions {
+  /** The response body; its chunks are forwarded by reference, so the source must not reuse them. */
   body: AsyncIterable<Uint8Array>;
   clientWantsUsage: boolean;
   /** The model we asked for; replaced by the first model name a chunk reports. */
@@ -63,7 +65,7 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
     // one async step per upstream read, not one per event. Like for-await, a stop before the end
     // returns the source.
     const source = options.body[Symbol.asyncIterator]();
-    const decoder = new SSEStreamDecoder();
+    const decoder = new SSEStreamDecoder({ keepBytes: true });
     let sourceDone = false;
     try {
       for (;;) {
@@ -82,7 +84,7 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
         for (const event of events) {
           // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
           // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
-          const data = event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
+          const data = event.bytes === undefined && event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
           if (data === '[DONE]') {
             done = true;
             break;
@@ -120,10 +122,10 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
             usage = normaliseUsage(value.usage) ?? usage;
             const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
             if (usageOnly && !clientWantsUsage) continue;
-            batch.push({ json: data, value });
+            batch.push({ json: data, value, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
             continue;
           }
-          batch.push({ json: data });
+          batch.push({ json: data, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
         }
         if (batch.length > 0) yield batch;
         if (failure) throw failure;

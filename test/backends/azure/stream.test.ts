@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { upstreamStream } from '../../../src/backends/azure/stream.js';
 import { chatRequestBody } from '../../../src/backends/azure/request.js';
 import { GatewayError } from '../../../src/errors.js';
+import { sseBytes } from '../../../src/server/sse-response.js';
 import { sseData } from '../../../src/streaming/sse.js';
 import { logger } from './helpers.js';
 
@@ -106,6 +107,57 @@ describe('upstreamStream', () => {
     expect(out).toBe(recorded.slice(0, 4).map(sseData).join(''));
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe('upstream_stream_incomplete');
+  });
+});
+
+describe('upstreamStream forwarding the upstream bytes', () => {
+  // The same stream with "\n" line ends, as Azure and OpenAI send it: its plain events are forwarded as bytes.
+  const lf = new TextEncoder().encode(recorded.map(sseData).join('') + 'data: [DONE]\n\n');
+  const dec = new TextDecoder();
+
+  async function forwarded(clientWantsUsage: boolean, pieces: Uint8Array[]) {
+    const stream = upstreamStream({ body: (async function* () { yield* pieces; })(), clientWantsUsage, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const batches = [];
+    for await (const batch of stream.batches) batches.push(batch);
+    return { batches, usage: stream.usage(), model: stream.model() };
+  }
+
+  it('one read: the client gets the upstream bytes as they are, up to the unrequested usage chunk, as a view of the read', async () => {
+    const { batches, usage, model } = await forwarded(false, [lf]);
+    expect(batches).toHaveLength(1);
+    const batch = batches[0]!;
+    expect(batch.every((c) => c.wire === lf)).toBe(true);
+    const out = sseBytes(batch);
+    expect(out.buffer).toBe(lf.buffer);
+    const usageAt = dec.decode(lf).indexOf(`data: ${recorded[4]}`);
+    expect(Buffer.from(out).equals(Buffer.from(lf.subarray(0, Buffer.byteLength(dec.decode(lf).slice(0, usageAt)))))).toBe(true);
+    expect(dec.decode(out)).toBe(recorded.slice(0, 4).map(sseData).join(''));
+    expect(usage).toEqual({ input: 176, output: 5, cacheRead: 1024, cacheWrite: 0, reasoning: 0 });
+    expect(model).toBe('gpt-4o-2024-08-06');
+  });
+
+  it('the usage chunk found among chunks whose usage is null (and text that reads "usage": in a string), forwarded when asked', async () => {
+    const { batches, usage } = await forwarded(true, [lf]);
+    const chunks = batches.flat();
+    expect(chunks.map((c) => c.json)).toEqual(recorded);
+    expect(chunks.filter((c) => c.value !== undefined).map((c) => c.json)).toEqual([recorded[4]]);
+    expect(dec.decode(sseBytes(chunks))).toBe(recorded.map(sseData).join(''));
+    expect(usage?.output).toBe(5);
+  });
+
+  it('byte by byte: the same bytes reach the client', async () => {
+    const pieces = Array.from({ length: lf.length }, (_, i) => lf.slice(i, i + 1));
+    const { batches, usage } = await forwarded(true, pieces);
+    expect(Buffer.concat(batches.map((b) => sseBytes(b))).equals(Buffer.from(lf.subarray(0, lf.length - 'data: [DONE]\n\n'.length)))).toBe(true);
+    expect(usage?.output).toBe(5);
+  });
+
+  it('split into reads of 700 bytes (events torn at read ends): the same bytes reach the client, those of whole events forwarded as they came', async () => {
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < lf.length; i += 700) pieces.push(lf.slice(i, i + 700));
+    const { batches } = await forwarded(true, pieces);
+    expect(dec.decode(Buffer.concat(batches.map((b) => sseBytes(b))))).toBe(recorded.map(sseData).join(''));
+    expect(batches.flat().some((c) => c.wire !== undefined)).toBe(true);
   });
 });
 
