@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Context } from 'hono';
+import { GatewayError } from '../errors.js';
 
 interface NodeBindings {
   incoming: IncomingMessage | Http2ServerRequest;
@@ -40,4 +41,24 @@ export function onClientGone(c: Context, onGone: () => void): () => void {
   }
   signal.addEventListener('abort', onGone, { once: true });
   return () => signal.removeEventListener('abort', onGone);
+}
+
+/** The client's departure as a request sees it: `abort` gets a 499 `client_closed` when the client
+ * leaves (or when `leave()` is called, e.g. by a cancelled response stream), `gone` says whether it
+ * did, `stop()` ends the watch once the response is complete. */
+export class ClientWatch {
+  gone = false;
+  readonly stop: () => void;
+
+  constructor(
+    c: Context,
+    private readonly target: { abort(reason: unknown): void },
+  ) {
+    this.stop = onClientGone(c, this.leave);
+  }
+
+  readonly leave = (): void => {
+    this.gone = true;
+    this.target.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
+  };
 }

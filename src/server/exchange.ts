@@ -10,7 +10,7 @@ import { fallbackLabel, resiliencePlan } from '../resilience/route.js';
 import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
-import { onClientGone } from './client-gone.js';
+import { ClientWatch } from './client-gone.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
 import { estimateStreamUsage } from './usage-estimate.js';
 import { SSE_HEADERS, coalesceHead, sseBody } from './sse-response.js';
@@ -85,12 +85,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
   // Client disconnect aborts the upstream call.
   // The first upstream attempt borrows this controller's signal (no second one per request).
   const abort = new RequestAbort();
-  let clientGone = false;
-  const onClientAbort = () => {
-    clientGone = true;
-    abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
-  };
-  const stopWatching = onClientGone(c, onClientAbort);
+  const client = new ClientWatch(c, abort);
   const ctx: CallContext = { requestId: c.get('requestId'), tenant: c.get('tenant'), signal: abort.signal, logger: c.get('logger') };
 
   let turn: Turn | undefined;
@@ -125,7 +120,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     if (result.type === 'json') {
       await turn?.commit({ body: result.body });
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
-      stopWatching();
+      client.stop();
       await turn?.release();
       // The upstream's own bytes when the backend passed them on unchanged: no second serialisation.
       if (result.text !== undefined) return c.body(result.text, result.status as 200, { ...result.headers, ...JSON_HEADERS });
@@ -133,13 +128,13 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     }
   } catch (err) {
     measure.finish({
-      status: clientGone ? 499 : isGatewayError(err) ? err.status : 500,
+      status: client.gone ? 499 : isGatewayError(err) ? err.status : 500,
       usage: result?.type === 'json' ? result.usage : undefined,
       modelAnswered: result?.model,
       errorType: errorTypeOf(err),
-      errorSource: clientGone ? 'client' : source,
+      errorSource: client.gone ? 'client' : source,
     });
-    stopWatching();
+    client.stop();
     await turn?.release();
     // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
     throw err;
@@ -159,7 +154,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       },
       beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
       onEnd: (outcome) => {
-        stopWatching();
+        client.stop();
         const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
         // A continuation may have moved the answer to a fallback mid-stream: meter the one that finished.
         measure.routed(spec.decision, streamed.target.backend);
@@ -177,7 +172,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
         void turn?.release();
       },
     },
-    () => onClientAbort(),
+    () => client.leave(),
   );
   // c.body, not a bare Response: headers already set on the context (request id, route, rule) go out too.
   coalesceHead(c.env);

@@ -9,7 +9,7 @@ import type { AppEnv } from '../context.js';
 import { callWithResilience } from '../../resilience/call.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
-import { onClientGone } from '../client-gone.js';
+import { ClientWatch } from '../client-gone.js';
 import { RequestMeasure } from '../measure.js';
 import { SSE_HEADERS, coalesceHead } from '../sse-response.js';
 import { estimateStreamUsage } from '../usage-estimate.js';
@@ -45,12 +45,8 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
 
     // Client disconnect aborts the upstream call.
     const abort = new AbortController();
-    let clientGone = false;
-    const onClientAbort = () => {
-      clientGone = true;
-      abort.abort(new GatewayError({ status: 499, message: 'Client closed the request.', code: 'client_closed' }));
-    };
-    const detach = onClientGone(c, onClientAbort);
+    const client = new ClientWatch(c, abort);
+    const detach = client.stop;
 
     let result: ChatResult | undefined;
     let source: 'gateway' | 'upstream' = 'gateway';
@@ -106,14 +102,14 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       }
       coalesceHead(c.env);
       const sentTokens = () => promptTokens(chat.body.messages);
-      return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: onClientAbort, promptTokens: sentTokens }), 200, { ...result.headers, ...SSE_HEADERS });
+      return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: client.leave, promptTokens: sentTokens }), 200, { ...result.headers, ...SSE_HEADERS });
     } catch (err) {
       measure.finish({
-        status: clientGone ? 499 : isGatewayError(err) ? err.status : 500,
+        status: client.gone ? 499 : isGatewayError(err) ? err.status : 500,
         usage: result?.type === 'json' ? result.usage : undefined,
         modelAnswered: result?.model,
-        errorType: clientGone ? 'client_closed' : errorTypeOf(err),
-        errorSource: clientGone ? 'client' : source,
+        errorType: client.gone ? 'client_closed' : errorTypeOf(err),
+        errorSource: client.gone ? 'client' : source,
       });
       detach();
       // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
