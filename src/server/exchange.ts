@@ -82,8 +82,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     sessionId: spec.facts.sessionId,
   }, spec.decision, spec.backend);
 
-  // Client disconnect aborts the upstream call.
-  // The first upstream attempt borrows this controller's signal (no second one per request).
+  // The client leaving aborts the upstream call; the first attempt borrows this request's signal,
+  // so a request answered at once makes no second one.
   const abort = new RequestAbort();
   const client = new ClientWatch(c, abort);
   const ctx: CallContext = { requestId: c.get('requestId'), tenant: c.get('tenant'), signal: abort.signal, logger: c.get('logger') };
