@@ -13,6 +13,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Usage } from '../backends/types.js';
 import type { CostResult } from './cost.js';
 import { DeferredCounter, type CounterCell } from './deferred-counter.js';
+import { DeferredHistogram, type HistogramCell } from './deferred-histogram.js';
 import type { MeterRecordInput } from './meter.js';
 import { picoToUsdNumber, type Pico } from './money.js';
 import { modelCandidates } from './prices.js';
@@ -110,6 +111,14 @@ interface RequestSeries {
   tokens?: Record<TokenType, CounterCell<keyof TokenLabels>>;
   actualCost?: CostTotal;
   counterfactualCost?: CostTotal;
+  /** Histogram series, each fetched at its first observation (so one never observed is not exported). */
+  opDuration?: HistogramCell<string>;
+  ttfc?: HistogramCell<string>;
+  requestDuration?: HistogramCell<string>;
+  timeToFirstToken?: HistogramCell<string>;
+  overhead?: HistogramCell<string>;
+  inputTokens?: HistogramCell<string>;
+  outputTokens?: HistogramCell<string>;
 }
 
 export interface Metrics {
@@ -156,28 +165,28 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
   const operation = (op: string) => (OPERATIONS.has(op) ? op : OTHER);
   const status = (s: number) => (Number.isInteger(s) && s >= 100 && s <= 599 ? String(s) : OTHER);
 
-  const tokenUsage = new Histogram({
+  const tokenUsage = new DeferredHistogram({
     name: 'gen_ai_client_token_usage',
     help: 'Tokens used per request (OTel gen_ai.client.token.usage); input includes cached prompt tokens.',
     labelNames: ['gen_ai_token_type', 'gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model'],
     buckets: TOKEN_BUCKETS,
     registers,
   });
-  const opDuration = new Histogram({
+  const opDuration = new DeferredHistogram({
     name: 'gen_ai_client_operation_duration_seconds',
     help: 'End-to-end duration of a GenAI operation as the client saw it (OTel gen_ai.client.operation.duration).',
     labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model', 'error_type'],
     buckets: DURATION_BUCKETS,
     registers,
   });
-  const ttfc = new Histogram({
+  const ttfc = new DeferredHistogram({
     name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
     help: 'Time from request start to the first streamed chunk (OTel gen_ai.client.operation.time_to_first_chunk).',
     labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model'],
     buckets: TTFC_BUCKETS,
     registers,
   });
-  // Updated by every request: added up between scrapes (deferred-counter.ts).
+  // Updated by every request: added up between scrapes (deferred-counter.ts, deferred-histogram.ts).
   const requests = new DeferredCounter({
     name: 'stateroute_requests_total',
     help: 'Requests by route, rule, backend and final HTTP status.',
@@ -216,14 +225,14 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
 
   // Per-backend latency: the OTel histograms above carry provider and model, not the configured
   // backend name, and the dashboard compares backends.
-  const requestDuration = new Histogram({
+  const requestDuration = new DeferredHistogram({
     name: 'stateroute_request_duration_seconds',
     help: 'End-to-end request duration by backend (as the client saw it).',
     labelNames: ['backend'],
     buckets: DURATION_BUCKETS,
     registers,
   });
-  const timeToFirstToken = new Histogram({
+  const timeToFirstToken = new DeferredHistogram({
     name: 'stateroute_time_to_first_token_seconds',
     help: 'Time from request start to the first streamed chunk, by backend.',
     labelNames: ['backend'],
@@ -236,7 +245,7 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
     labelNames: ['backend', 'kind', 'provider'],
     registers,
   });
-  const overhead = new Histogram({
+  const overhead = new DeferredHistogram({
     name: 'stateroute_gateway_overhead_seconds',
     help: 'Time spent in the gateway rather than waiting on the upstream (duration minus upstream time).',
     labelNames: ['backend'],
@@ -334,17 +343,17 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
       const s = requestSeries(route.value(o.route), rule.value(o.rule), b, status(o.status), op, prov, reqModel, resModel, model, err, o.kind);
       const l = s.labels;
       (s.requests ??= requests.cell(l.request)).pending += 1;
-      opDuration.observe(l.duration, o.durationMs / 1000);
-      if (o.ttftMs !== undefined) ttfc.observe(l.gen, o.ttftMs / 1000);
+      opDuration.observe((s.opDuration ??= opDuration.cell(l.duration)), o.durationMs / 1000);
+      if (o.ttftMs !== undefined) ttfc.observe((s.ttfc ??= ttfc.cell(l.gen)), o.ttftMs / 1000);
       if (b) {
-        requestDuration.observe(l.backend, o.durationMs / 1000);
-        if (o.ttftMs !== undefined) timeToFirstToken.observe(l.backend, o.ttftMs / 1000);
+        requestDuration.observe((s.requestDuration ??= requestDuration.cell(l.backend)), o.durationMs / 1000);
+        if (o.ttftMs !== undefined) timeToFirstToken.observe((s.timeToFirstToken ??= timeToFirstToken.cell(l.backend)), o.ttftMs / 1000);
       }
-      if (o.upstreamMs !== undefined) overhead.observe(l.backend, Math.max(0, o.durationMs - o.upstreamMs) / 1000);
+      if (o.upstreamMs !== undefined) overhead.observe((s.overhead ??= overhead.cell(l.backend)), Math.max(0, o.durationMs - o.upstreamMs) / 1000);
       if (err && b && (o.errorSource ?? 'upstream') === 'upstream') upstreamErrors.inc({ backend: b, error_type: err });
       if (u) {
-        tokenUsage.observe(l.inputTokens, u.input + u.cacheRead + u.cacheWrite);
-        tokenUsage.observe(l.outputTokens, u.output);
+        tokenUsage.observe((s.inputTokens ??= tokenUsage.cell(l.inputTokens)), u.input + u.cacheRead + u.cacheWrite);
+        tokenUsage.observe((s.outputTokens ??= tokenUsage.cell(l.outputTokens)), u.output);
         const t = (s.tokens ??= {
           input: tokens.cell(l.tokens.input),
           output: tokens.cell(l.tokens.output),
