@@ -90,6 +90,26 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
     expect(json.total.actualUsd).toBe('10.7119875');
   });
 
+  it('a flush pass inserts what was queued when it began, in batches of at most 1000 rows', async () => {
+    const batches: number[] = [];
+    let arrivals = 7;
+    // Records arriving while the pass runs (here: as soon as its first batch is in).
+    const onFlush = ({ records }: { records: number }) => {
+      batches.push(records);
+      for (; arrivals > 0; arrivals--) s.write(record({ requestId: `pass-late-${arrivals}` }));
+    };
+    const s = sink({ flushIntervalMs: 1000, hooks: { onFlush } });
+    for (let i = 0; i < 2500; i++) s.write(record({ requestId: `pass-${i}` }));
+    const before = Number((await totals()).n);
+    await s.flush();
+    expect(batches).toEqual([1000, 1000, 500]);
+    expect(s.queueDepth()).toBe(7);
+    expect(Number((await totals()).n)).toBe(before + 2500);
+    await s.close();
+    expect(batches).toEqual([1000, 1000, 500, 7]);
+    expect(Number((await totals()).n)).toBe(before + 2507);
+  });
+
   it('spills to the local spill file when PostgreSQL fails', async () => {
     const spillDir = tempDir();
     let failures = 0;
