@@ -110,6 +110,17 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
     expect(Number((await totals()).n)).toBe(before + 2507);
   });
 
+  it('inserts the record as it was at write(), not as it is later', async () => {
+    const s = sink();
+    const r = record({ requestId: 'mutated-later', status: 200 });
+    s.write(r);
+    r.status = 500;
+    r.tokens.input = 999;
+    await s.flush();
+    const { rows } = await admin.query<{ status: number; input_tokens: string }>(`SELECT status, input_tokens FROM ${table} WHERE request_id = 'mutated-later'`);
+    expect(rows).toEqual([{ status: 200, input_tokens: '100' }]);
+  });
+
   it('spills to the local spill file when PostgreSQL fails', async () => {
     const spillDir = tempDir();
     let failures = 0;
