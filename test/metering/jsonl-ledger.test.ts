@@ -104,6 +104,53 @@ describe('JSONL ledger', () => {
     pending = [];
   });
 
+  it('a flush pass writes only what was queued when it began; later records wait for the next pass', async () => {
+    const dir = tempDir();
+    const events: FileEvents = { writes: [], syncs: [] };
+    let arrivals = 3;
+    // Records arriving while the pass runs (here: as soon as its first batch is durable).
+    const onFlush = () => {
+      for (; arrivals > 0; arrivals--) l.write(record());
+    };
+    const l = ledger({ dir, flushIntervalMs: 1000, openFile: watchedOpen(events), hooks: { onFlush } });
+    for (let i = 0; i < 5; i++) l.write(record());
+    await l.flush();
+    expect(events.syncs).toHaveLength(1);
+    expect(l.queueDepth()).toBe(3);
+    await l.flush();
+    expect(events.syncs).toHaveLength(2);
+    expect(l.queueDepth()).toBe(0);
+    expect(lines(join(dir, `usage-${today()}.jsonl`))).toHaveLength(8);
+  });
+
+  it('under continuous load on a slow disk: one write and one datasync per tick, every record exactly once', async () => {
+    const dir = tempDir();
+    const events: FileEvents = { writes: [], syncs: [] };
+    const watched = watchedOpen(events);
+    const slowOpen = async (path: string): Promise<LedgerFileHandle> => {
+      const fh = await watched(path);
+      // 30 ms a write: with records arriving all the time, draining until empty wrote back to back
+      return { ...fh, write: (async (...args: Parameters<LedgerFileHandle['write']>) => (await sleep(30), fh.write(...args))) as LedgerFileHandle['write'] };
+    };
+    const flushIntervalMs = 100;
+    const l = ledger({ dir, flushIntervalMs, openFile: slowOpen });
+    const ids: string[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 1200) {
+      const r = record();
+      ids.push(r.requestId);
+      l.write(r);
+      await sleep(2);
+    }
+    const ticks = Math.ceil((Date.now() - started) / flushIntervalMs);
+    await l.close(); // at most one more pass
+    expect(ids.length).toBeGreaterThan(200);
+    expect(events.syncs.length).toBeGreaterThanOrEqual(5);
+    expect(events.syncs.length).toBeLessThanOrEqual(ticks + 1);
+    expect(events.writes.length).toBe(events.syncs.length);
+    expect((await collect(dir)).map((r) => r.requestId)).toEqual(ids);
+  });
+
   it('the config refuses a flush interval that could not keep the one-second promise', () => {
     expect(() => meteringSchema.parse({ ledger: { type: 'jsonl', flushIntervalMs: 1000 } })).toThrow(/within a second/);
     expect(meteringSchema.parse({ ledger: { type: 'jsonl', flushIntervalMs: 500 } }).ledger).toMatchObject({ flushIntervalMs: 500 });

@@ -90,6 +90,37 @@ describe.skipIf(!reachable)('PostgreSQL ledger', () => {
     expect(json.total.actualUsd).toBe('10.7119875');
   });
 
+  it('a flush pass inserts what was queued when it began, in batches of at most 1000 rows', async () => {
+    const batches: number[] = [];
+    let arrivals = 7;
+    // Records arriving while the pass runs (here: as soon as its first batch is in).
+    const onFlush = ({ records }: { records: number }) => {
+      batches.push(records);
+      for (; arrivals > 0; arrivals--) s.write(record({ requestId: `pass-late-${arrivals}` }));
+    };
+    const s = sink({ flushIntervalMs: 1000, hooks: { onFlush } });
+    for (let i = 0; i < 2500; i++) s.write(record({ requestId: `pass-${i}` }));
+    const before = Number((await totals()).n);
+    await s.flush();
+    expect(batches).toEqual([1000, 1000, 500]);
+    expect(s.queueDepth()).toBe(7);
+    expect(Number((await totals()).n)).toBe(before + 2500);
+    await s.close();
+    expect(batches).toEqual([1000, 1000, 500, 7]);
+    expect(Number((await totals()).n)).toBe(before + 2507);
+  });
+
+  it('inserts the record as it was at write(), not as it is later', async () => {
+    const s = sink();
+    const r = record({ requestId: 'mutated-later', status: 200 });
+    s.write(r);
+    r.status = 500;
+    r.tokens.input = 999;
+    await s.flush();
+    const { rows } = await admin.query<{ status: number; input_tokens: string }>(`SELECT status, input_tokens FROM ${table} WHERE request_id = 'mutated-later'`);
+    expect(rows).toEqual([{ status: 200, input_tokens: '100' }]);
+  });
+
   it('spills to the local spill file when PostgreSQL fails', async () => {
     const spillDir = tempDir();
     let failures = 0;

@@ -8,7 +8,6 @@ import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchedSink, type BatchedSinkOptions } from './batched.js';
 import { parseLedgerFileName, usageFileName, utcDay } from './files.js';
-import type { LedgerRecord } from './types.js';
 
 /** What the sink needs of a file handle (tests wrap the real one to watch datasync). */
 export type LedgerFileHandle = Pick<FileHandle, 'write' | 'datasync' | 'close'>;
@@ -39,9 +38,9 @@ export class JsonlLedger extends BatchedSink {
     return this.current?.path;
   }
 
-  protected async writeBatch(records: { record: LedgerRecord; line: string }[]): Promise<void> {
+  protected async writeBatch(batch: string[]): Promise<void> {
     const day = utcDay(this.now());
-    const lines = records.map((q) => Buffer.from(q.line));
+    const lines = batch.map((line) => Buffer.from(line));
     let i = 0;
     try {
       while (i < lines.length) {
@@ -63,7 +62,7 @@ export class JsonlLedger extends BatchedSink {
       // Lines written before the failure are whole and stay; the caller spills the rest. They are
       // not yet fsync'd, but a process crash keeps them (the page cache survives it).
       await this.closeCurrent();
-      throw Object.assign(new Error(`ledger write failed after ${i} of ${records.length} records`, { cause: err }), { written: i });
+      throw Object.assign(new Error(`ledger write failed after ${i} of ${batch.length} records`, { cause: err }), { written: i });
     }
   }
 

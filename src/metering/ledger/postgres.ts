@@ -68,8 +68,10 @@ export class PostgresLedger extends BatchedSink {
     this.pool.on('error', (err) => this.logger?.warn({ err }, 'idle PostgreSQL ledger connection failed'));
   }
 
-  protected async writeBatch(batch: { record: LedgerRecord }[]): Promise<void> {
-    const records = batch.map((q) => q.record);
+  protected async writeBatch(lines: string[]): Promise<void> {
+    // The queue keeps only lines; parsing them here, once per flush, inserts exactly what the spill
+    // file would hold and what write() saw, whatever happened to the record object since.
+    const records = lines.map((line) => JSON.parse(line) as LedgerRecord);
     this.ready ??= this.createTable();
     try {
       await this.ready;
