@@ -7,6 +7,7 @@ import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
 import { callWithResilience } from '../../resilience/call.js';
+import { RequestAbort } from '../../resilience/request-abort.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
 import { route } from '../exchange.js';
 import { ClientWatch } from '../client-gone.js';
@@ -43,8 +44,9 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
     const { model: modelRequested, stream } = requested(raw);
     const measure = new RequestMeasure(deps.meter, { requestId: c.get('requestId'), tenant, operation: 'responses', modelRequested, stream });
 
-    // Client disconnect aborts the upstream call.
-    const abort = new AbortController();
+    // Client disconnect aborts the upstream call; the first attempt borrows this request's signal
+    // (as in exchange.ts), so a request answered at once makes no second one.
+    const abort = new RequestAbort();
     const client = new ClientWatch(c, abort);
     const detach = client.stop;
 
@@ -65,6 +67,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       const resilient = await callWithResilience({
         ...plan,
         ctx,
+        abort,
         send: (b, attemptCtx) =>
           b.chat(
             {
@@ -87,7 +90,8 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       const inputItems = inputItemResources(req.input);
       // Commit only on success: called once the reply is complete, before the client sees its end.
       const commit = async (response: ResponseObject) => {
-        if (abort.signal.aborted) throw abort.signal.reason;
+        // `stopped`, not the signal: a failed first attempt aborts the lent signal, yet a retry may answer.
+        if (abort.stopped) throw abort.reason;
         if (req.store === false) return;
         const reply = itemsToMessages(response.output as unknown as InputItem[]);
         await deps.store.put(tenant, { v: 1, response, inputItems, messages: [...chat.turn, ...reply], chain: history.chain });
