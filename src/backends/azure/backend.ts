@@ -11,7 +11,7 @@ import type { Backend, CallContext, ChatCall, ChatResult, EmbeddingsCall, JsonRe
 import { fromUpstreamError, gatewayErrorFromBody } from './error.js';
 import { chatRequestBody, embeddingsRequestBody } from './request.js';
 import { exposedHeaders, jsonResult } from './response.js';
-import { readAll, responseChunks, type RawChat } from './raw.js';
+import type { RawChat } from './raw.js';
 import { upstreamStream } from './stream.js';
 
 export interface OpenAIStyleBackendOptions {
@@ -116,7 +116,7 @@ async function rawChatCall(
   const response = await raw({ upstreamModel, body: JSON.stringify(call.body), signal: ctx.signal });
   const { status, headers } = response;
   if (status < 200 || status > 299) {
-    const text = await readAll(response.body).catch(() => '');
+    const text = await response.body.text().catch(() => '');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -131,7 +131,7 @@ async function rawChatCall(
     });
   }
   if (!call.stream) {
-    const text = await readAll(response.body).catch((err: unknown) => {
+    const text = await response.body.text().catch((err: unknown) => {
       throw ctx.signal.aborted ? err : new GatewayError({ status: 502, message: 'The upstream broke off its answer.', code: 'upstream_unreachable', cause: err });
     });
     let data: Record<string, unknown>;
@@ -142,7 +142,7 @@ async function rawChatCall(
     }
     return jsonResult({ status, headers, body: data, text, upstreamModel });
   }
-  const stream = upstreamStream({ body: responseChunks(response.body), clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
+  const stream = upstreamStream({ body: response.body.chunks(), clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
   return {
     type: 'stream',
     status,

@@ -1,11 +1,13 @@
-// Chat completions as a raw HTTP pass-through: the request body serialised once and written with
-// node:http(s) over a keep-alive pool, the response handed back as the Node stream it is. The SDK's
-// fetch path (WHATWG Request/Response, a body stream that undici tees, header objects, signal
-// composition) cost more CPU per call than everything else the gateway does; see bench/.
-// Same wire as the SDK clients in client.ts: the same URL, auth header and api-version.
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+// Chat completions as a raw HTTP pass-through: the request body serialised once and sent with
+// undici's dispatcher (https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatcherdispatchoptions-handler)
+// over a keep-alive pool per upstream origin, the response body handed on as the buffers the socket
+// read. The SDK's fetch path (WHATWG Request/Response, a body stream that undici tees, header
+// objects, signal composition) and node:http's ClientRequest/IncomingMessage streams both cost more
+// CPU per call than this: in bench/, a node:http client spent ~40 µs more per request than the
+// dispatcher. Same wire as the SDK clients in client.ts: the same URL, auth header and api-version.
+import type { IncomingHttpHeaders } from 'node:http';
 import { APIUserAbortError } from 'openai';
+import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../../errors.js';
 
 export interface RawChatOptions {
@@ -15,29 +17,42 @@ export interface RawChatOptions {
   headers: Record<string, string>;
   /** Until the response headers arrive, like the SDK's timeout. */
   timeoutMs: number;
-  /** Keep-alive sockets per upstream host; requests beyond it queue. */
+  /** Keep-alive connections per upstream origin; requests beyond it queue. */
   maxSockets?: number;
+}
+
+/** The response body: read once, either whole or chunk by chunk. */
+export interface UpstreamBody {
+  /** The whole body as UTF-8 text; rejects if the upstream breaks off (or the call is aborted). */
+  text(): Promise<string>;
+  /** The body's buffers as they arrive. Stopping (`return()`) once the whole response has arrived
+   * keeps the connection for the next call; stopping before cancels the upstream request. */
+  chunks(): AsyncIterableIterator<Buffer>;
 }
 
 export interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: IncomingMessage;
-}
-
-interface Target {
-  request: typeof http.request;
-  /** Never mutated: http.request copies its options. */
-  options: http.RequestOptions;
+  body: UpstreamBody;
 }
 
 export type RawChat = (options: { upstreamModel: string; body: string; signal: AbortSignal }) => Promise<RawResponse>;
 
 const abortError = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
 
+/** Buffered body bytes above which the socket is paused until the reader catches up. */
+const HIGH_WATER = 256 * 1024;
+
+interface Target {
+  origin: string;
+  path: string;
+}
+
 export function rawChat(options: RawChatOptions): RawChat {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
-  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  // Timeouts are ours (headers) and the resilience layer's (first token, idle, total): undici's
+  // own headers and body timeouts are off, as node:http had none.
+  const agent = new Agent({ connections: options.maxSockets ?? 256, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  const headers = { ...options.headers, 'content-type': 'application/json', accept: 'application/json' };
 
   // Where each upstream model's calls go, parsed once: the URL comes from config, so the set is small.
   const targets = new Map<string, Target>();
@@ -45,122 +60,161 @@ export function rawChat(options: RawChatOptions): RawChat {
     let target = targets.get(upstreamModel);
     if (!target) {
       const url = new URL(options.url(upstreamModel));
-      const secure = url.protocol === 'https:';
-      target = {
-        request: secure ? https.request : http.request,
-        options: {
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          method: 'POST',
-          agent: secure ? agents['https:'] : agents['http:'],
-        },
-      };
+      target = { origin: url.origin, path: `${url.pathname}${url.search}` };
       targets.set(upstreamModel, target);
     }
     return target;
   };
-  const fixedHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json' };
 
   return ({ upstreamModel, body, signal }) =>
     new Promise<RawResponse>((resolve, reject) => {
       if (signal.aborted) return reject(new APIUserAbortError());
       const target = targetOf(upstreamModel);
-      let settled = false;
-      let response: IncomingMessage | undefined;
-      const req = target.request({ ...target.options, headers: { ...fixedHeaders, 'content-length': Buffer.byteLength(body) } });
-      const timer = setTimeout(() => {
-        fail(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' }));
-        req.destroy();
-      }, options.timeoutMs);
-      const onAbort = () => {
-        if (response) return void response.destroy(abortError());
-        fail(new APIUserAbortError());
-        req.destroy();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const fail = (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      };
-      req.once('error', (err) =>
-        fail(signal.aborted ? new APIUserAbortError() : new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err })),
-      );
-      req.once('response', (res) => {
-        settled = true;
-        response = res;
-        clearTimeout(timer);
-        // From here an abort ends the body stream with an AbortError, as fetch does.
-        res.once('close', () => signal.removeEventListener('abort', onAbort));
-        resolve({ status: res.statusCode ?? 502, headers: res.headers, body: res });
-      });
-      req.end(body);
+      const call = new UpstreamCall(signal, resolve, reject, options.timeoutMs);
+      agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, call);
     });
 }
 
-/** The whole body as text. Events rather than `for await`: an async iterator over a Readable costs
- * a promise per chunk and more setup than the one small body it reads here. */
-export function readAll(body: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    body.on('data', (part: Buffer) => parts.push(part));
-    body.once('end', () => resolve(parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8')));
-    body.once('error', reject);
-    // Destroyed before its end (an abort): 'close' without 'end'.
-    body.once('close', () => {
-      if (!body.complete) reject(body.errored ?? abortError());
-    });
-  });
-}
+/** One call: the dispatch handler, the response head's promise and the body's buffer. A class, so
+ * a call allocates one object rather than a closure per callback. */
+class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private headed = false;
+  /** Body buffers not yet read, and their bytes. */
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
+  private error: Error | undefined;
+  /** The reader waiting for the next buffer, the end or an error. */
+  private wake: (() => void) | undefined;
+  private readonly onAbort = () => this.cancel(this.headed ? abortError() : new APIUserAbortError());
 
-/** The body's chunks for a consumer that may stop early. Stopping once the whole response has
- * arrived (the usual end: `[DONE]`, then the chunked terminator in the same read) keeps the socket
- * for the next call; stopping mid-response destroys it, which cancels the upstream generation.
- * A plain iterator reading the stream in paused mode, not `for await` over `res.iterator()`: that
- * sets up an async generator and end-of-stream tracking per response and wraps every read in more
- * promises, where this needs one per read that is not already buffered. */
-export function responseChunks(res: IncomingMessage): AsyncIterableIterator<Buffer> {
-  let finished = false;
-  let wake: (() => void) | undefined;
-  const onChange = () => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
-  res.on('readable', onChange);
-  res.on('end', onChange);
-  res.on('error', onChange);
-  res.on('close', onChange);
-  const iterator: AsyncIterableIterator<Buffer> = {
-    async next() {
-      for (;;) {
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly resolve: (response: RawResponse) => void,
+    private readonly reject: (err: unknown) => void,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => this.cancel(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' })), timeoutMs);
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Ends the call from our side: before the head the promise rejects with `err`; after it the body does. */
+  private cancel(err: Error): void {
+    if (this.ended || this.error) return;
+    this.fail(err);
+    // Aborting destroys the connection: the upstream sees it close and stops generating.
+    this.controller?.abort(err);
+  }
+
+  private fail(err: Error): void {
+    this.error = err;
+    this.settle();
+    if (!this.headed) this.reject(err);
+    this.wakeReader();
+  }
+
+  /** The call is over either way: its timer and abort listener go. */
+  private settle(): void {
+    clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onAbort);
+  }
+
+  private wakeReader(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Cancelled while it waited for a connection.
+    if (this.error) controller.abort(this.error);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200 || this.error) return; // 1xx: the final head follows
+    this.headed = true;
+    clearTimeout(this.timer);
+    this.resolve({ status: statusCode, headers, body: this });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (this.queued > HIGH_WATER) controller.pause();
+    this.wakeReader();
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    this.settle();
+    this.wakeReader();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.error) return; // our own cancel, already reported
+    this.fail(
+      this.signal.aborted
+        ? this.headed
+          ? abortError()
+          : new APIUserAbortError()
+        : this.headed
+          ? err
+          : new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err }),
+    );
+  }
+
+  /** The next buffer, undefined at the end; throws what broke the body. */
+  private async read(): Promise<Buffer | undefined> {
+    for (;;) {
+      const chunk = this.queue.shift();
+      if (chunk !== undefined) {
+        this.queued -= chunk.length;
+        if (this.controller?.paused && this.queued <= HIGH_WATER / 2) this.controller.resume();
+        return chunk;
+      }
+      if (this.error) throw this.error;
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async text(): Promise<string> {
+    while (!this.ended) {
+      if (this.error) throw this.error;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const parts = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    return (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
+  }
+
+  chunks(): AsyncIterableIterator<Buffer> {
+    let finished = false;
+    const iterator: AsyncIterableIterator<Buffer> = {
+      next: async () => {
         if (finished) return { done: true, value: undefined };
-        const chunk = res.read() as Buffer | null;
-        if (chunk !== null) return { done: false, value: chunk };
-        if (res.readableEnded) {
+        const chunk = await this.read().catch((err: unknown) => {
           finished = true;
-          return { done: true, value: undefined };
-        }
-        if (res.destroyed) {
+          throw err;
+        });
+        if (chunk === undefined) finished = true;
+        return chunk === undefined ? { done: true, value: undefined } : { done: false, value: chunk };
+      },
+      return: async () => {
+        if (!finished) {
           finished = true;
-          throw res.errored ?? abortError();
+          // Left before the end: cancel the upstream. After it the connection is already back in the pool.
+          if (!this.ended) this.cancel(abortError());
+          this.queue = [];
         }
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-    },
-    async return() {
-      if (!finished) {
-        finished = true;
-        if (res.complete) res.resume();
-        else res.destroy();
-      }
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
 }
