@@ -27,56 +27,121 @@ export interface StreamHooks {
 }
 
 /** The SSE body; the caller sends it with `c.body()` so headers set on the context (request id,
- * routing decision) go out too. */
+ * routing decision) go out too. Typed as the ReadableStream it stands in for (see SseSource). */
 export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => void): ReadableStream<Uint8Array> {
-  const iterator = batchesOf(result)[Symbol.asyncIterator]();
-  let ended = false;
-  let first = true;
-  const end = (outcome: Parameters<StreamHooks['onEnd']>[0]) => {
-    if (ended) return;
-    ended = true;
-    hooks.onEnd(outcome);
-  };
+  return new SseSource(batchesOf(result)[Symbol.asyncIterator](), hooks, abort) as unknown as ReadableStream<Uint8Array>;
+}
 
-  // One enqueue per batch: the chunks the upstream delivered together (one socket read holds many
-  // events) go out as one socket write.
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const t = performance.now();
-          const next = await iterator.next();
-          hooks.onWait?.(performance.now() - t);
-          if (next.done) {
-            await hooks.beforeDone?.();
-            controller.enqueue(Buffer.from(DONE));
-            controller.close();
-            end({ ok: true });
-            return;
-          }
-          if (first) {
-            first = false;
-            hooks.onFirstChunk?.();
-          }
-          hooks.onBatch?.(next.value);
-          controller.enqueue(sseBytes(next.value));
-        } catch (err) {
-          if (ended) return;
-          const error = toGatewayError(err);
-          controller.enqueue(Buffer.from(`data: ${JSON.stringify(error.toJSON())}\n\n`));
-          controller.close();
-          end({ ok: false, error });
-        }
+type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
+const END: ReadResult = { done: true, value: undefined };
+
+/** The SSE body as a pull source, one batch per read: the chunks the upstream delivered together
+ * (one socket read holds many events) go out as one socket write. It is its own reader with the
+ * part of the WHATWG ReadableStream reader that @hono/node-server's response writer uses (`locked`,
+ * `getReader()`, `read()`, `cancel()`, `closed`: it takes any body that has `getReader`), and an
+ * async iterable, which is how a WHATWG Response takes it anywhere else (`app.request()`, a
+ * middleware that copies the response). A real ReadableStream would serve both, but on Node 20 one
+ * costs ~10 µs to build (it is made transferable) plus a promise per pull and per read.
+ * https://streams.spec.whatwg.org/#default-reader-class */
+class SseSource {
+  locked = false;
+  private ended = false;
+  private first = true;
+  /** No more reads: the stream closed (after [DONE] or the error event) or was cancelled. */
+  private finished = false;
+  /** The bytes the next read returns before the end: [DONE] or the error event. */
+  private last: Uint8Array | undefined;
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+
+  constructor(
+    private readonly iterator: AsyncIterator<StreamChunk[]>,
+    private readonly hooks: StreamHooks,
+    private readonly abort: () => void,
+  ) {}
+
+  getReader(): this {
+    if (this.locked) throw new TypeError('The SSE body is already being read.');
+    this.locked = true;
+    return this;
+  }
+
+  releaseLock(): void {
+    this.locked = false;
+  }
+
+  get closed(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return (this.closedPromise ??= new Promise((resolve) => (this.resolveClosed = resolve)));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => this.read(),
+      return: async () => {
+        await this.cancel();
+        return END;
       },
-      async cancel() {
-        // The client went away: stop the upstream at once; tokens produced so far are still metered.
-        abort();
-        end({ ok: false, aborted: true });
-        await iterator.return?.().catch(() => {});
-      },
-    },
-    { highWaterMark: 0 },
-  );
+    };
+  }
+
+  async read(): Promise<ReadResult> {
+    if (this.finished) return END;
+    const last = this.last;
+    if (last !== undefined) {
+      this.last = undefined;
+      return { done: false, value: last };
+    }
+    if (this.ended) return this.close();
+    try {
+      const t = performance.now();
+      const next = await this.iterator.next();
+      this.hooks.onWait?.(performance.now() - t);
+      if (next.done) {
+        await this.hooks.beforeDone?.();
+        this.end({ ok: true });
+        this.last = Buffer.from(DONE);
+        return this.read();
+      }
+      if (this.first) {
+        this.first = false;
+        this.hooks.onFirstChunk?.();
+      }
+      this.hooks.onBatch?.(next.value);
+      return { done: false, value: sseBytes(next.value) };
+    } catch (err) {
+      // Cancelled while waiting: the client is gone and its end was reported.
+      if (this.ended) return this.close();
+      const error = toGatewayError(err);
+      this.end({ ok: false, error });
+      this.last = Buffer.from(`data: ${JSON.stringify(error.toJSON())}\n\n`);
+      return this.read();
+    }
+  }
+
+  /** The client went away: stop the upstream at once; tokens produced so far are still metered. */
+  async cancel(): Promise<void> {
+    if (this.finished) return;
+    this.close();
+    if (!this.ended) {
+      this.abort();
+      this.end({ ok: false, aborted: true });
+    }
+    await this.iterator.return?.().catch(() => {});
+  }
+
+  private end(outcome: Parameters<StreamHooks['onEnd']>[0]): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.hooks.onEnd(outcome);
+  }
+
+  private close(): ReadResult {
+    this.finished = true;
+    this.last = undefined;
+    this.resolveClosed?.();
+    return END;
+  }
 }
 
 /** A batch as SSE bytes. A chunk that has its upstream bytes goes out as them, and a run of such
