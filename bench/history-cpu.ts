@@ -1,14 +1,16 @@
 // Gateway CPU per stateful turn at 10 and at 500 messages of history (memory store, Bedrock
 // simulator). For each length, 100 sessions are seeded with one full-history request, then each
-// gets 2 more turns that send only the new message, 4 at a time on distinct sessions; the gateway's
+// gets 6 more turns that send only the new message, 4 at a time on distinct sessions; the gateway's
 // own process_cpu_seconds_total before and after, divided by the turns, is the cost of a turn.
+// Six turns each and three rounds: with two and two the 500-message figure spread by ±25 %
+// between runs (major GCs land in some rounds and not others).
 // Lengths alternate (10, 500, 10, 500) and the medians are compared.
 import { BENCH_KEY } from './config.js';
 import { median } from './load.js';
 import { scrape } from './metrics.js';
 
 const SESSIONS = 100;
-const TURNS_EACH = 2;
+const TURNS_EACH = 6;
 const LANES = 4;
 const headers = (session: string) => ({ authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json', 'x-session-id': session });
 
@@ -46,7 +48,7 @@ export async function historyCpu(options: { url: string; log: (s: string) => voi
   const at10: number[] = [];
   const at500: number[] = [];
   await cpuPerTurn(options.url, 10, `cpu-warm-${process.pid}`);
-  for (let round = 0; round < (options.rounds ?? 2); round++) {
+  for (let round = 0; round < (options.rounds ?? 3); round++) {
     at10.push(await cpuPerTurn(options.url, 10, `cpu10-${process.pid}-${round}`));
     at500.push(await cpuPerTurn(options.url, 500, `cpu500-${process.pid}-${round}`));
     options.log(`  history CPU round ${round + 1}: ${at10.at(-1)!.toFixed(3)} ms/turn at 10, ${at500.at(-1)!.toFixed(3)} ms/turn at 500`);
