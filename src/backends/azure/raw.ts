@@ -85,6 +85,8 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   private queue: Buffer[] = [];
   private queued = 0;
   private ended = false;
+  /** text() wants the whole body anyway: the socket is never paused for it. */
+  private whole = false;
   private error: Error | undefined;
   /** The reader waiting for the next buffer, the end or an error. */
   private wake: (() => void) | undefined;
@@ -143,7 +145,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (this.queued > HIGH_WATER) controller.pause();
+    if (this.queued > HIGH_WATER && !this.whole) controller.pause();
     this.wakeReader();
   }
 
@@ -182,6 +184,8 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   }
 
   async text(): Promise<string> {
+    this.whole = true;
+    if (this.controller?.paused) this.controller.resume();
     while (!this.ended) {
       if (this.error) throw this.error;
       await new Promise<void>((resolve) => (this.wake = resolve));

@@ -87,6 +87,20 @@ describe('raw pass-through', () => {
     expect(bytes).toBe(total);
   });
 
+  it('a whole body larger than the buffer limit is read by text() without waiting on the pause', async () => {
+    const big = JSON.stringify({ choices: [{ message: { content: 'x'.repeat(3 * 1024 * 1024) } }] });
+    const up = await upstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // In pieces, so the gateway sees many reads and passes the limit before the end.
+      for (let i = 0; i < big.length; i += 64 * 1024) res.write(big.slice(i, i + 64 * 1024));
+      res.end();
+    });
+    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal });
+    // Let the body pile up past the limit before asking for it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await r.body.text()).toBe(big);
+  });
+
   it('stopping after the end keeps the connection; stopping before it cancels the upstream request', async () => {
     let closedEarly = 0;
     const up = await upstream((req, res) => {
