@@ -12,6 +12,10 @@ export interface CounterCell<T extends string> {
   pending: number;
 }
 
+/** A series' key in a deferred metric's map: its label values in the order the caller's label
+ * objects hold them (callers reuse one label object per series). */
+export const seriesKey = (labels: Readonly<Record<string, string>>): string => Object.values(labels).join('\0');
+
 export class DeferredCounter<T extends string> {
   /** Every series incremented at least once, by its label values, in first-increment order (the
    * order prom-client then exports them in). As many as the counter's series: bounded by the labels. */
@@ -35,7 +39,7 @@ export class DeferredCounter<T extends string> {
   /** The series with these label values (created on first use; keep it and add to `pending`). A
    * series exists, and is exported, from the first call on, as after a first inc(). */
   cell(labels: Readonly<Record<T, string>>): CounterCell<T> {
-    const key = Object.values<string>(labels).join('\0');
+    const key = seriesKey(labels);
     let cell = this.cells.get(key);
     if (!cell) {
       cell = { labels, pending: 0 };

@@ -8,6 +8,7 @@
 // exposition byte for byte to what prom-client's Histogram produced.
 // Format: https://prometheus.io/docs/instrumenting/exposition_formats/#histograms-and-summaries
 import type { Registry } from 'prom-client';
+import { seriesKey } from './deferred-counter.js';
 
 /** One exported sample, in the shape prom-client's Registry formats (and its Histogram produces). */
 interface Sample {
@@ -67,7 +68,7 @@ export class DeferredHistogram<T extends string = string> {
 
   /** The series with these label values, created (and from then on exported) on first use. */
   cell(labels: Readonly<Record<T, string>>): HistogramCell<T> {
-    const key = Object.values<string>(labels).join('\0');
+    const key = seriesKey(labels);
     let cell = this.cells.get(key);
     if (!cell) {
       for (const name of Object.keys(labels)) if (!this.labelNames.has(name)) throw new Error(`${this.name}: unknown label ${name}`);

@@ -49,8 +49,6 @@ class SseSource {
   private first = true;
   /** No more reads: the stream closed (after [DONE] or the error event) or was cancelled. */
   private finished = false;
-  /** The bytes the next read returns before the end: [DONE] or the error event. */
-  private last: Uint8Array | undefined;
   private closedPromise: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
 
@@ -87,11 +85,7 @@ class SseSource {
 
   async read(): Promise<ReadResult> {
     if (this.finished) return END;
-    const last = this.last;
-    if (last !== undefined) {
-      this.last = undefined;
-      return { done: false, value: last };
-    }
+    // Ended: [DONE] or the error event went out with the read before this one.
     if (this.ended) return this.close();
     try {
       const t = performance.now();
@@ -100,8 +94,7 @@ class SseSource {
       if (next.done) {
         await this.hooks.beforeDone?.();
         this.end({ ok: true });
-        this.last = Buffer.from(DONE);
-        return this.read();
+        return { done: false, value: Buffer.from(DONE) };
       }
       if (this.first) {
         this.first = false;
@@ -114,8 +107,7 @@ class SseSource {
       if (this.ended) return this.close();
       const error = toGatewayError(err);
       this.end({ ok: false, error });
-      this.last = Buffer.from(`data: ${JSON.stringify(error.toJSON())}\n\n`);
-      return this.read();
+      return { done: false, value: Buffer.from(`data: ${JSON.stringify(error.toJSON())}\n\n`) };
     }
   }
 
@@ -138,7 +130,6 @@ class SseSource {
 
   private close(): ReadResult {
     this.finished = true;
-    this.last = undefined;
     this.resolveClosed?.();
     return END;
   }

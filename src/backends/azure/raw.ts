@@ -90,7 +90,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   private error: Error | undefined;
   /** The reader waiting for the next buffer, the end or an error. */
   private wake: (() => void) | undefined;
-  private readonly onAbort = () => this.cancel(this.headed ? abortError() : new APIUserAbortError());
+  private readonly onAbort = () => this.cancel(this.abortedError());
 
   constructor(
     private readonly signal: AbortSignal,
@@ -121,6 +121,17 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   private settle(): void {
     clearTimeout(this.timer);
     this.signal.removeEventListener('abort', this.onAbort);
+  }
+
+  /** What an abort surfaces as: before the head, the SDK's abort (as the SDK transport throws);
+   * after it, the body ends with an AbortError, as fetch's does. */
+  private abortedError(): Error {
+    return this.headed ? abortError() : new APIUserAbortError();
+  }
+
+  /** Until the next buffer, the end or an error arrives. */
+  private change(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
   }
 
   private wakeReader(): void {
@@ -157,15 +168,9 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.error) return; // our own cancel, already reported
-    this.fail(
-      this.signal.aborted
-        ? this.headed
-          ? abortError()
-          : new APIUserAbortError()
-        : this.headed
-          ? err
-          : new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err }),
-    );
+    if (this.signal.aborted) this.fail(this.abortedError());
+    else if (this.headed) this.fail(err);
+    else this.fail(new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err }));
   }
 
   /** The next buffer, undefined at the end; throws what broke the body. */
@@ -179,7 +184,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
       }
       if (this.error) throw this.error;
       if (this.ended) return undefined;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.change();
     }
   }
 
@@ -188,7 +193,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
     if (this.controller?.paused) this.controller.resume();
     while (!this.ended) {
       if (this.error) throw this.error;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.change();
     }
     const parts = this.queue;
     this.queue = [];
