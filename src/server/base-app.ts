@@ -14,9 +14,9 @@ export function baseApp(options: { runtime: () => Runtime; logger: Logger }): Ho
   app.notFound(onNotFound);
   app.use('*', requestId({ logger: options.logger }));
   app.use('*', accessLog());
-  app.use('*', async function runtimeSnapshot(c, next) {
+  app.use('*', function runtimeSnapshot(c, next) {
     c.set('runtime', options.runtime());
-    await next();
+    return next();
   });
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   return app;

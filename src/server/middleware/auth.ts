@@ -40,7 +40,8 @@ function presentedKey(authorization: string | undefined, apiKey: string | undefi
 
 /** Reads the key index from the request's runtime snapshot, so a config reload rotates keys without a restart. */
 export function gatewayAuth(): MiddlewareHandler<AppEnv> {
-  return async function gatewayAuthMiddleware(c, next) {
+  // Not async (nothing to do after next()); a throw here still reaches Hono's error handler.
+  return function gatewayAuthMiddleware(c, next) {
     const runtime = c.get('runtime');
     if (runtime.config.auth.mode === 'none') {
       c.set('tenant', 'anonymous');
@@ -51,6 +52,6 @@ export function gatewayAuth(): MiddlewareHandler<AppEnv> {
     const entry = findKey(runtime.keys, key);
     if (!entry) throw unauthorized('Incorrect API key provided.');
     c.set('tenant', entry.tenant);
-    await next();
+    return next();
   };
 }

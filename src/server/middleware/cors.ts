@@ -42,7 +42,7 @@ function corsFor(config: CorsConfig): MiddlewareHandler {
 export function corsFromConfig(): MiddlewareHandler<AppEnv> {
   // One Hono middleware per config object: built on the first request after a (re)load.
   const built = new WeakMap<CorsConfig, MiddlewareHandler>();
-  return async function corsMiddleware(c, next) {
+  return function corsMiddleware(c, next) {
     const config = c.get('runtime').config.server.cors;
     if (!config) return next();
     let handler = built.get(config);

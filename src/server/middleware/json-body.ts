@@ -127,6 +127,6 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<AppEnv> {
     } catch (err) {
       throw invalidRequest(`We could not parse the JSON body of your request: ${(err as Error).message}`, null, 'invalid_json');
     }
-    await next();
+    return next();
   };
 }
