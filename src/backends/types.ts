@@ -2,6 +2,7 @@
 // sessions) only ever sees these types; it never tests a backend's name or type.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Cancellation } from './cancellation.js';
 
 export type BackendKind = 'stateless' | 'stateful';
 
@@ -40,7 +41,10 @@ export interface CallContext {
   requestId: string;
   tenant: string;
   /** Aborted when the client disconnects or a gateway timeout fires: backends must pass it to the SDK. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /** The same news without a signal, for a backend's own code (the gateway's contexts make `signal`
+   * on first use); `cancellationOf(ctx)` falls back to the signal. */
+  readonly cancel?: Cancellation;
   logger: Logger;
 }
 

@@ -6,7 +6,7 @@ import { batchesOf, type Backend, type BackendKind, type CallContext, type ChatC
 import type { TimeoutsConfig } from '../config/resilience.js';
 import type { BreakerTicket } from './breaker.js';
 import { carriesContent } from './chunks.js';
-import type { RequestAbort } from './request-abort.js';
+import { attemptContext, type RequestAbort } from './request-abort.js';
 import { AttemptGuard, firstTokenTimeout, headersTimeout, idleTimeout, type RequestTimer } from './timeouts.js';
 
 export interface ResilienceTarget {
@@ -120,9 +120,8 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
   if (request.stopped) throw request.reason;
   const guard = new AttemptGuard(request, options.timer);
   const view = new TargetView(options.target, guard, timeouts);
-  // The first attempt borrows the request's own signal: the context can go as it is.
-  const signal = guard.signal;
-  const ctx = signal === options.ctx.signal ? options.ctx : { ...options.ctx, signal };
+  // The first attempt borrows the request's own controller: the context can go as it is.
+  const ctx = guard.cancel === options.ctx.cancel ? options.ctx : attemptContext(options.ctx, guard.cancel);
   let pending: Promise<ChatResult>;
   try {
     pending = Promise.resolve(options.send(view, ctx));

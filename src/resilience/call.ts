@@ -37,8 +37,8 @@ interface CommonOptions extends ResilienceHooks {
   targets: readonly ResilienceTarget[];
   policy: ResilienceConfig;
   ctx: CallContext;
-  /** The request's abort controller, whose signal is `ctx.signal`: the first attempt borrows it instead
-   * of making a signal of its own (see request-abort.ts). Without it, the wrapper follows `ctx.signal`. */
+  /** The request's abort controller, with `ctx = abort.callContext(…)`: the first attempt borrows it
+   * instead of making one of its own (see request-abort.ts). Without it, the wrapper follows `ctx.signal`. */
   abort?: RequestAbort;
   /** Breakers and retry budgets shared across requests; a throwaway one when omitted. */
   state?: ResilienceState;
@@ -125,7 +125,7 @@ class ResilientCall {
     this.ctx = options.ctx;
     this.state = options.state ?? new ResilienceState();
     if (options.abort) {
-      if (options.abort.signal !== options.ctx.signal) throw new Error('callWithResilience: `abort` must be the controller of `ctx.signal`');
+      if (options.ctx.cancel !== options.abort.controller) throw new Error('callWithResilience: `ctx` must be `abort.callContext(…)`');
       this.request = options.abort;
     } else {
       this.request = new RequestAbort();

@@ -7,6 +7,7 @@
 // through its signal; every wait also races the abort, so a backend that ignores its signal cannot
 // hang the gateway.
 import { GatewayError } from '../errors.js';
+import type { LazyAbortController } from './lazy-abort.js';
 import type { RequestAbort } from './request-abort.js';
 
 export const timeoutError = (code: string, message: string) =>
@@ -109,7 +110,7 @@ export class RequestTimer {
 /** The abort controller of one attempt and the phase it is timed in. The request's timer does the
  * timing; this only says when the phase ends. */
 export class AttemptGuard {
-  private readonly controller: AbortController;
+  private readonly controller: LazyAbortController;
   /** Rejects the wait in progress, if any (there is at most one at a time). */
   private rejectWait: ((reason: unknown) => void) | undefined = undefined;
   private aborted = false;
@@ -130,7 +131,12 @@ export class AttemptGuard {
     if (request.stopped) this.abort(request.reason);
   }
 
-  /** The signal the backend gets. */
+  /** The controller whose signal (made on first use) and cancellation the backend gets. */
+  get cancel(): LazyAbortController {
+    return this.controller;
+  }
+
+  /** The attempt's signal (made by this read if nothing made it yet). */
   get signal(): AbortSignal {
     return this.controller.signal;
   }

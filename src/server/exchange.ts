@@ -86,13 +86,14 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
   // so a request answered at once makes no second one.
   const abort = new RequestAbort();
   const client = new ClientWatch(c, abort);
-  const ctx: CallContext = { requestId: c.get('requestId'), tenant: c.get('tenant'), signal: abort.signal, logger: c.get('logger') };
+  const ctx = abort.callContext({ requestId: c.get('requestId'), tenant: c.get('tenant'), logger: c.get('logger') });
 
   let turn: Turn | undefined;
   let result: ResilientResult | undefined;
   let source: 'gateway' | 'upstream' = 'gateway';
   try {
-    turn = await spec.turn?.(abort.signal);
+    // A stateless request has no turn: no await of undefined (each costs a promise and a tick).
+    if (spec.turn) turn = await spec.turn(abort.signal);
     source = 'upstream';
     measure.upstreamCalled();
     // Retries, timeouts, fallbacks and circuit breaking wrap the call from outside (issue #6).
@@ -118,10 +119,10 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     measure.routed(spec.decision, result.target.backend);
     if (result.answeredBy > 0) c.header('x-stateroute-fallback', fallbackLabel(result.target));
     if (result.type === 'json') {
-      await turn?.commit({ body: result.body });
+      if (turn) await turn.commit({ body: result.body });
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
       client.stop();
-      await turn?.release();
+      if (turn) await turn.release();
       // The upstream's own bytes when the backend passed them on unchanged: no second serialisation.
       if (result.text !== undefined) return c.body(result.text, result.status as 200, { ...result.headers, ...JSON_HEADERS });
       return c.json(result.body, result.status as 200, result.headers);
@@ -135,7 +136,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       errorSource: client.gone ? 'client' : source,
     });
     client.stop();
-    await turn?.release();
+    if (turn) await turn.release();
     // An abort surfaces as the signal's reason (a 499): callWithResilience maps whatever the SDK threw.
     throw err;
   }

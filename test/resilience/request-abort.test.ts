@@ -23,7 +23,8 @@ class SignalsSeen extends FakeBackend {
 
 function asServer() {
   const abort = new RequestAbort();
-  return { abort, ctx: context(abort.signal) };
+  const { requestId, tenant, logger } = context(new AbortController().signal);
+  return { abort, ctx: abort.callContext({ requestId, tenant, logger }) };
 }
 
 describe('the request controller lent to the attempts', () => {
@@ -105,6 +106,6 @@ describe('the request controller lent to the attempts', () => {
 
   it('refuses a controller that is not the context’s', async () => {
     const { primary } = fakes();
-    await expect(callWithResilience({ targets: targets([primary]), policy: fastPolicy(), ctx: context(), abort: new RequestAbort(), makeCall: callFor(false) })).rejects.toThrow(/controller of `ctx.signal`/);
+    await expect(callWithResilience({ targets: targets([primary]), policy: fastPolicy(), ctx: context(), abort: new RequestAbort(), makeCall: callFor(false) })).rejects.toThrow(/must be `abort.callContext/);
   });
 });

@@ -7,6 +7,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { GatewayError } from '../../errors.js';
+import { cancellationOf } from '../cancellation.js';
 import type { Backend, CallContext, ChatCall, ChatResult, EmbeddingsCall, JsonResult, StreamResult } from '../types.js';
 import { fromUpstreamError, gatewayErrorFromBody } from './error.js';
 import { chatRequestBody, embeddingsRequestBody } from './request.js';
@@ -62,7 +63,7 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
         body: response.body,
         clientWantsUsage: call.clientWantsStreamUsage,
         upstreamModel,
-        signal: ctx.signal,
+        cancel: ctx.signal,
         logger: ctx.logger,
       });
       const result: StreamResult = {
@@ -113,7 +114,8 @@ async function rawChatCall(
   ctx: CallContext,
 ): Promise<ChatResult> {
   const { upstreamModel } = call;
-  const response = await raw({ upstreamModel, body: JSON.stringify(call.body), signal: ctx.signal });
+  const cancel = cancellationOf(ctx);
+  const response = await raw({ upstreamModel, body: JSON.stringify(call.body), cancel });
   const { status, headers } = response;
   if (status < 200 || status > 299) {
     const text = await response.body.text().catch(() => '');
@@ -132,7 +134,7 @@ async function rawChatCall(
   }
   if (!call.stream) {
     const text = await response.body.text().catch((err: unknown) => {
-      throw ctx.signal.aborted ? err : new GatewayError({ status: 502, message: 'The upstream broke off its answer.', code: 'upstream_unreachable', cause: err });
+      throw cancel.aborted ? err : new GatewayError({ status: 502, message: 'The upstream broke off its answer.', code: 'upstream_unreachable', cause: err });
     });
     let data: Record<string, unknown>;
     try {
@@ -142,7 +144,7 @@ async function rawChatCall(
     }
     return jsonResult({ status, headers, body: data, text, upstreamModel });
   }
-  const stream = upstreamStream({ body: response.body.chunks(), clientWantsUsage: call.clientWantsUsage, upstreamModel, signal: ctx.signal, logger: ctx.logger });
+  const stream = upstreamStream({ body: response.body.chunks(), clientWantsUsage: call.clientWantsUsage, upstreamModel, cancel, logger: ctx.logger });
   return {
     type: 'stream',
     status,

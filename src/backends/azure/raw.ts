@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APIUserAbortError } from 'openai';
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../../errors.js';
+import type { Cancellation } from '../cancellation.js';
 
 export interface RawChatOptions {
   /** The chat completions URL for an upstream model (Azure: the deployment). */
@@ -36,7 +37,8 @@ export interface RawResponse {
   body: UpstreamBody;
 }
 
-export type RawChat = (options: { upstreamModel: string; body: string; signal: AbortSignal }) => Promise<RawResponse>;
+/** `cancel` rather than an AbortSignal: the gateway's calls have none unless an SDK asks (cancellation.ts). */
+export type RawChat = (options: { upstreamModel: string; body: string; cancel: Cancellation }) => Promise<RawResponse>;
 
 const abortError = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
 
@@ -66,11 +68,11 @@ export function rawChat(options: RawChatOptions): RawChat {
     return target;
   };
 
-  return ({ upstreamModel, body, signal }) =>
+  return ({ upstreamModel, body, cancel }) =>
     new Promise<RawResponse>((resolve, reject) => {
-      if (signal.aborted) return reject(new APIUserAbortError());
+      if (cancel.aborted) return reject(new APIUserAbortError());
       const target = targetOf(upstreamModel);
-      const call = new UpstreamCall(signal, resolve, reject, options.timeoutMs);
+      const call = new UpstreamCall(cancel, resolve, reject, options.timeoutMs);
       agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, call);
     });
 }
@@ -90,16 +92,16 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   private error: Error | undefined;
   /** The reader waiting for the next buffer, the end or an error. */
   private wake: (() => void) | undefined;
-  private readonly onAbort = () => this.cancel(this.abortedError());
+  private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly given: Cancellation,
     private readonly resolve: (response: RawResponse) => void,
     private readonly reject: (err: unknown) => void,
     timeoutMs: number,
   ) {
     this.timer = setTimeout(() => this.cancel(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' })), timeoutMs);
-    signal.addEventListener('abort', this.onAbort, { once: true });
+    this.unsubscribe = given.onAbort(() => this.cancel(this.abortedError()));
   }
 
   /** Ends the call from our side: before the head the promise rejects with `err`; after it the body does. */
@@ -120,7 +122,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
   /** The call is over either way: its timer and abort listener go. */
   private settle(): void {
     clearTimeout(this.timer);
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.unsubscribe();
   }
 
   /** What an abort surfaces as: before the head, the SDK's abort (as the SDK transport throws);
@@ -168,7 +170,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.error) return; // our own cancel, already reported
-    if (this.signal.aborted) this.fail(this.abortedError());
+    if (this.given.aborted) this.fail(this.abortedError());
     else if (this.headed) this.fail(err);
     else this.fail(new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err }));
   }

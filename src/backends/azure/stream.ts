@@ -17,7 +17,8 @@ export interface UpstreamStreamOptions {
   clientWantsUsage: boolean;
   /** The model we asked for; replaced by the first model name a chunk reports. */
   upstreamModel: string;
-  signal: AbortSignal;
+  /** Whether the call was given up (then a broken body is the abort, not an upstream fault). */
+  cancel: { readonly aborted: boolean };
   logger: Logger;
 }
 
@@ -66,7 +67,7 @@ function usageValueAt(data: string): number {
 }
 
 export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
-  const { clientWantsUsage, signal, logger } = options;
+  const { clientWantsUsage, cancel, logger } = options;
   let usage: Usage | undefined;
   let model = options.upstreamModel;
   let modelSeen = false;
@@ -145,7 +146,7 @@ export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
         if (done || sourceDone) break;
       }
     } catch (err) {
-      if (err instanceof GatewayError || signal.aborted) throw err;
+      if (err instanceof GatewayError || cancel.aborted) throw err;
       throw new GatewayError({
         status: 502,
         message: 'The upstream stream broke off before it was complete.',

@@ -59,7 +59,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       const history = await deps.store.history(tenant, req.previous_response_id);
       const model = decision.target.model ?? req.model;
       const chat = toChatRequest(req, history.messages, model);
-      const ctx: CallContext = { requestId: c.get('requestId'), tenant, signal: abort.signal, logger: c.get('logger') };
+      const ctx = abort.callContext({ requestId: c.get('requestId'), tenant, logger: c.get('logger') });
       measure.upstreamCalled();
       source = 'upstream';
       // The same retries, timeouts, fallbacks and breakers as chat completions (issue #6).

@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { APIUserAbortError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawChat } from '../../../src/backends/azure/raw.js';
+import { LazyAbortController } from '../../../src/resilience/lazy-abort.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server | undefined;
@@ -45,7 +46,7 @@ describe('raw pass-through', () => {
     });
     const send = call(up.url);
     for (let i = 0; i < 3; i++) {
-      const r = await send({ upstreamModel: 'm', body: `{"n":${i}}`, signal: new AbortController().signal });
+      const r = await send({ upstreamModel: 'm', body: `{"n":${i}}`, cancel: new LazyAbortController() });
       expect(r.status).toBe(200);
       expect(r.headers['x-request-id']).toBe('up-1');
       expect(await r.body.text()).toBe('{"ok":true}');
@@ -71,7 +72,7 @@ describe('raw pass-through', () => {
       };
       pump();
     });
-    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal });
+    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
     const it = r.body.chunks();
     let bytes = (await it.next()).value!.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -95,7 +96,7 @@ describe('raw pass-through', () => {
       for (let i = 0; i < big.length; i += 64 * 1024) res.write(big.slice(i, i + 64 * 1024));
       res.end();
     });
-    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal });
+    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
     // Let the body pile up past the limit before asking for it.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await r.body.text()).toBe(big);
@@ -114,14 +115,14 @@ describe('raw pass-through', () => {
     });
     const send = call(up.url);
     for (let i = 0; i < 2; i++) {
-      const r = await send({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal });
+      const r = await send({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
       const it = r.body.chunks();
       while (!(await it.next()).done);
       await it.return!();
       await nextTurn();
     }
     expect(up.connections()).toBe(1);
-    const slow = await call(`${up.url}?slow`)({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal });
+    const slow = await call(`${up.url}?slow`)({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
     const it = slow.body.chunks();
     expect((await it.next()).done).toBe(false);
     await it.return!();
@@ -137,15 +138,15 @@ describe('raw pass-through', () => {
       else res.end('{}');
     });
     const send = call(up.url, { maxSockets: 1 });
-    const first = send({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal });
+    const first = send({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
     await expect.poll(() => release !== undefined).toBe(true);
-    const ac = new AbortController();
-    const queued = send({ upstreamModel: 'm', body: '{}', signal: ac.signal });
+    const ac = new LazyAbortController();
+    const queued = send({ upstreamModel: 'm', body: '{}', cancel: ac });
     ac.abort();
     await expect(queued).rejects.toBeInstanceOf(APIUserAbortError);
     release!();
     expect(await (await first).body.text()).toBe('{}');
-    expect(await (await send({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal })).body.text()).toBe('{}');
+    expect(await (await send({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() })).body.text()).toBe('{}');
     expect(requests).toBe(2);
   });
 
@@ -155,14 +156,14 @@ describe('raw pass-through', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
     });
-    const ac = new AbortController();
-    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', signal: ac.signal });
+    const ac = new LazyAbortController();
+    const r = await call(up.url)({ upstreamModel: 'm', body: '{}', cancel: ac });
     const it = r.body.chunks();
     await it.next();
     const pending = it.next();
     ac.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(call(`${up.url}?silent`, { timeoutMs: 50 })({ upstreamModel: 'm', body: '{}', signal: new AbortController().signal })).rejects.toMatchObject({
+    await expect(call(`${up.url}?silent`, { timeoutMs: 50 })({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() })).rejects.toMatchObject({
       status: 504,
       code: 'upstream_timeout',
     });

@@ -23,7 +23,7 @@ async function* byteByByte(bytes: Uint8Array) {
 }
 
 async function run(clientWantsUsage: boolean, bytes = wire) {
-  const stream = upstreamStream({ body: byteByByte(bytes), clientWantsUsage, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+  const stream = upstreamStream({ body: byteByByte(bytes), clientWantsUsage, upstreamModel: 'dep', cancel: { aborted: false }, logger });
   let out = '';
   let error: unknown;
   try {
@@ -68,7 +68,7 @@ describe('upstreamStream', () => {
       const block = new TextEncoder().encode('data: ' + 'x'.repeat(64 * 1024));
       for (let i = 0; i < 200; i++) yield block; // 12.8 MB, no newline
     }
-    const stream = upstreamStream({ body: endless(), clientWantsUsage: false, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const stream = upstreamStream({ body: endless(), clientWantsUsage: false, upstreamModel: 'dep', cancel: { aborted: false }, logger });
     const err = await (async () => {
       for await (const _ of stream.batches);
     })().catch((e: unknown) => e);
@@ -80,7 +80,7 @@ describe('upstreamStream', () => {
     async function* oneRead() {
       yield wire;
     }
-    const stream = upstreamStream({ body: oneRead(), clientWantsUsage: true, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const stream = upstreamStream({ body: oneRead(), clientWantsUsage: true, upstreamModel: 'dep', cancel: { aborted: false }, logger });
     const batches: string[][] = [];
     for await (const batch of stream.batches) batches.push(batch.map((c) => c.json));
     expect(batches).toEqual([recorded]);
@@ -91,7 +91,7 @@ describe('upstreamStream', () => {
     async function* oneRead() {
       yield new TextEncoder().encode([recorded[1]!, recorded[2]!, error, recorded[3]!].map(sseData).join(''));
     }
-    const stream = upstreamStream({ body: oneRead(), clientWantsUsage: false, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const stream = upstreamStream({ body: oneRead(), clientWantsUsage: false, upstreamModel: 'dep', cancel: { aborted: false }, logger });
     const seen: string[] = [];
     const err = await (async () => {
       for await (const batch of stream.batches) for (const chunk of batch) seen.push(chunk.json);
@@ -116,7 +116,7 @@ describe('upstreamStream forwarding the upstream bytes', () => {
   const dec = new TextDecoder();
 
   async function forwarded(clientWantsUsage: boolean, pieces: Uint8Array[]) {
-    const stream = upstreamStream({ body: (async function* () { yield* pieces; })(), clientWantsUsage, upstreamModel: 'dep', signal: new AbortController().signal, logger });
+    const stream = upstreamStream({ body: (async function* () { yield* pieces; })(), clientWantsUsage, upstreamModel: 'dep', cancel: { aborted: false }, logger });
     const batches = [];
     for await (const batch of stream.batches) batches.push(batch);
     return { batches, usage: stream.usage(), model: stream.model() };
