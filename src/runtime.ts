@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { backendFactory } from './backends/registry.js';
 import type { Backend } from './backends/types.js';
 import type { Config } from './config/schema.js';
+import { connectMsByBackend } from './resilience/route.js';
 import { compileRouter, type Router } from './routing/compile.js';
 import { keyIndex, type KeyEntry } from './server/middleware/auth.js';
 
@@ -16,9 +17,13 @@ export interface Runtime {
 
 export function buildRuntime(config: Config, logger: Logger): Runtime {
   const backends = new Map<string, Backend>();
+  // connectMs shapes the backends' connection pools, yet it is reloadable, not restart-only (gateway.ts):
+  // every reload builds new backends anyway, so requests started after it connect with the new value
+  // while those in flight finish on the old pools.
+  const connectMs = connectMsByBackend(config);
   for (const [name, backendConfig] of Object.entries(config.backends)) {
     const factory = backendFactory(backendConfig.type as string);
-    backends.set(name, factory.create({ name, config: backendConfig as never, logger: logger.child({ backend: name }) }));
+    backends.set(name, factory.create({ name, config: backendConfig as never, logger: logger.child({ backend: name }), connectMs: connectMs.get(name)! }));
   }
   return { config, backends, router: compileRouter(config), keys: keyIndex(config.auth) };
 }

@@ -167,5 +167,8 @@ export interface BackendFactory<Schema extends z.ZodType = z.ZodType> {
   readonly kind: BackendKind;
   /** zod schema of this backend's config block, including `type: z.literal(type)`. */
   readonly configSchema: Schema;
-  create(options: { name: string; config: z.infer<Schema>; logger: Logger }): Backend;
+  /** `connectMs`: a new connection to the upstream must be up (TCP connected, TLS handshake done)
+   * within it, else the call fails with `upstreamConnectTimeout` (errors.ts). The backend's share of
+   * `resilience.timeouts.connectMs` (resilience/route.ts, connectMsByBackend). */
+  create(options: { name: string; config: z.infer<Schema>; logger: Logger; connectMs: number }): Backend;
 }

@@ -2,6 +2,7 @@
 // route's fallbacks, each with the model it sends), the route's policy, and the shared state.
 import type { Backend } from '../backends/types.js';
 import { defaultResilience, type ResilienceConfig } from '../config/resilience.js';
+import type { RouteConfig } from '../config/routing.js';
 import { GatewayError } from '../errors.js';
 import type { ResilienceTarget } from './attempt.js';
 import { resilienceStateFor, type ResilienceState } from './state.js';
@@ -30,6 +31,21 @@ let defaults: ResilienceConfig | undefined;
 export function policyFor(runtime: RuntimeView, route: string): ResilienceConfig {
   const config = runtime.config.routes?.[route] as { resilience?: ResilienceConfig } | undefined;
   return config?.resilience ?? (defaults ??= defaultResilience());
+}
+
+/** The connect timeout of each backend's connections, by backend name. Connections are pooled per
+ * backend, not per route, so a backend that several routes reach (as primary, split target or
+ * fallback) gets the smallest of their `connectMs`; a backend no route names, the default. */
+export function connectMsByBackend(config: { backends: Record<string, unknown>; routes?: Record<string, RouteConfig> }): Map<string, number> {
+  const fallback = (defaults ??= defaultResilience()).timeouts.connectMs;
+  const byBackend = new Map(Object.keys(config.backends).map((name) => [name, Number.POSITIVE_INFINITY]));
+  for (const route of Object.values(config.routes ?? {})) {
+    const ms = route.resilience?.timeouts.connectMs ?? fallback;
+    const reached = [route.backend, ...(route.split ?? []).map((t) => t.backend), ...route.fallbacks.map((t) => t.backend)];
+    for (const name of reached) if (name !== undefined && byBackend.has(name)) byBackend.set(name, Math.min(byBackend.get(name)!, ms));
+  }
+  for (const [name, ms] of byBackend) if (ms === Number.POSITIVE_INFINITY) byBackend.set(name, fallback);
+  return byBackend;
 }
 
 /** `clientModel` is what a target without a model rewrite sends (the client's model, not the

@@ -9,14 +9,14 @@ export function ctx(signal: AbortSignal = new AbortController().signal): CallCon
   return { requestId: 'req-1', tenant: 't1', signal, logger };
 }
 
-export function azure(config: Record<string, unknown>): Backend {
+export function azure(config: Record<string, unknown>, connectMs = 5_000): Backend {
   const parsed = azureOpenAIBackend.configSchema.parse({ type: 'azure-openai', apiKey: API_KEY, apiVersion: '2024-10-21', ...config });
-  return azureOpenAIBackend.create({ name: 'azure-test', config: parsed, logger });
+  return azureOpenAIBackend.create({ name: 'azure-test', config: parsed, logger, connectMs });
 }
 
 export function compatible(config: Record<string, unknown>): Backend {
   const parsed = openAICompatibleBackend.configSchema.parse({ type: 'openai-compatible', apiKey: API_KEY, ...config });
-  return openAICompatibleBackend.create({ name: 'compat-test', config: parsed, logger });
+  return openAICompatibleBackend.create({ name: 'compat-test', config: parsed, logger, connectMs: 5_000 });
 }
 
 export function chatCall(content: string, options: { model?: string; stream?: boolean; clientUsage?: boolean; extra?: Record<string, unknown> } = {}): ChatCall {

@@ -13,6 +13,7 @@ const backend = () =>
   bedrockBackend.create({
     name: 'bedrock-test',
     logger,
+    connectMs: 5_000,
     config: bedrockBackend.configSchema.parse({ type: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }, models: { haiku: MODEL_ID } }),
   });
 const ctx = (signal = new AbortController().signal): CallContext => ({ requestId: 'r1', tenant: 't1', signal, logger });
@@ -64,6 +65,7 @@ describe('bedrock backend', () => {
     const b = bedrockBackend.create({
       name: 'b',
       logger,
+      connectMs: 5_000,
       config: bedrockBackend.configSchema.parse({ type: 'bedrock', region: 'us-east-1', models: { llama: { id: 'meta.llama3-70b-instruct-v1:0', promptCache: false } } }),
     });
     const body = { model: 'llama', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] };

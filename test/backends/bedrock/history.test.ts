@@ -269,6 +269,7 @@ describe('kept histories on the wire (real SDK, SigV4 payload hash checked by th
     const backend = bedrockBackend.create({
       name: 'b',
       logger: pino({ level: 'silent' }),
+      connectMs: 5_000,
       config: bedrockBackend.configSchema.parse({ type: 'bedrock', region: 'us-east-1', endpoint: sim.url, credentials: CREDENTIALS, models: { m: MODEL_ID } }),
     });
     const ctx = { requestId: 'r', tenant: 't', signal: new AbortController().signal, logger: pino({ level: 'silent' }) };

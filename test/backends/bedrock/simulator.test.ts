@@ -20,6 +20,7 @@ const makeBackend = (overrides: Record<string, unknown> = {}) =>
   bedrockBackend.create({
     name: 'bedrock-sim',
     logger,
+    connectMs: 5_000,
     config: bedrockBackend.configSchema.parse({
       type: 'bedrock',
       region: REGION,
