@@ -81,6 +81,13 @@ export const invalidRequest = (message: string, param: string | null = null, cod
 export const notFound = (message: string, code: string | null = 'not_found') =>
   new GatewayError({ status: 404, message, code });
 
+/** A backend's connection to its upstream was not up (TCP connected, TLS handshake done) within
+ * `resilience.timeouts.connectMs`. A 5xx, so the resilience layer retries it and counts it against
+ * the target. The wording avoids "timed out"/"timeout": openai-node looks for them in what its fetch
+ * throws and would replace the error with its own (backends/azure/connect.ts). */
+export const upstreamConnectTimeout = (ms: number, cause?: unknown) =>
+  new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_connect_timeout', message: `The upstream did not accept a connection within ${ms} ms.`, cause });
+
 /** Anything that is not a GatewayError becomes a 500 whose message leaks nothing internal. */
 export function toGatewayError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;

@@ -1,7 +1,7 @@
 // The pure parts: what is retryable, how long to wait, the budget's arithmetic, the config schema.
 import { describe, expect, it } from 'vitest';
 import { resilienceSchema, retriesSchema, retryBudgetSchema } from '../../src/config/resilience.js';
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError, upstreamConnectTimeout } from '../../src/errors.js';
 import { RetryBudget } from '../../src/resilience/budget.js';
 import { ResilienceState } from '../../src/resilience/state.js';
 import { backoffMs, classifyFailure, retryAfterMs, retryDelayMs } from '../../src/resilience/retry-policy.js';
@@ -20,6 +20,8 @@ describe('classifyFailure', () => {
     ['headers timeout', err(504, 'upstream_headers_timeout'), 'timeout'],
     ['first token timeout', err(504, 'upstream_first_token_timeout'), 'timeout'],
     ['the SDK timeout', err(504, 'upstream_timeout'), 'timeout'],
+    // A failed connect cost only connectMs, and a new one may well succeed: retried like a refusal.
+    ['a connect timeout', upstreamConnectTimeout(300), 'retryable'],
     ['context length', err(400, 'context_length_exceeded'), 'too-large'],
     ['content filter', err(400, 'content_filter'), 'final'],
     ['a 400', err(400, 'invalid_value'), 'final'],

@@ -35,6 +35,8 @@ export function gatewayErrorFromBody(options: { status: number; error: unknown; 
 export function fromUpstreamError(err: unknown, signal: AbortSignal): unknown {
   if (isGatewayError(err)) return err;
   if (err instanceof APIUserAbortError || signal.aborted) return err;
+  // The gateway's own error from the SDK's fetch (connect.ts: the connect timeout).
+  if (err instanceof APIConnectionError && isGatewayError(err.cause)) return err.cause;
   if (err instanceof APIConnectionTimeoutError)
     return new GatewayError({ status: 504, message: 'The upstream did not answer in time.', code: 'upstream_timeout', cause: err });
   if (err instanceof APIConnectionError)

@@ -8,14 +8,26 @@ export const azureOpenAIBackend: BackendFactory<typeof azureOpenAIConfigSchema> 
   type: 'azure-openai',
   kind: 'stateless',
   configSchema: azureOpenAIConfigSchema,
-  create: ({ name, config }) =>
-    createOpenAIStyleBackend({ name, provider: 'azure.ai.openai', client: azureClient(config), models: config.deployments, raw: config.transport === 'passthrough' ? azureRawChat(config) : undefined }),
+  create: ({ name, config, connectMs }) =>
+    createOpenAIStyleBackend({
+      name,
+      provider: 'azure.ai.openai',
+      client: azureClient(config, connectMs),
+      models: config.deployments,
+      raw: config.transport === 'passthrough' ? azureRawChat(config, connectMs) : undefined,
+    }),
 };
 
 export const openAICompatibleBackend: BackendFactory<typeof openAICompatibleConfigSchema> = {
   type: 'openai-compatible',
   kind: 'stateless',
   configSchema: openAICompatibleConfigSchema,
-  create: ({ name, config }) =>
-    createOpenAIStyleBackend({ name, provider: 'openai', client: openAICompatibleClient(config), models: config.models, raw: config.transport === 'passthrough' ? openAICompatibleRawChat(config) : undefined }),
+  create: ({ name, config, connectMs }) =>
+    createOpenAIStyleBackend({
+      name,
+      provider: 'openai',
+      client: openAICompatibleClient(config, connectMs),
+      models: config.models,
+      raw: config.transport === 'passthrough' ? openAICompatibleRawChat(config, connectMs) : undefined,
+    }),
 };

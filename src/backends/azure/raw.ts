@@ -8,8 +8,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { APIUserAbortError } from 'openai';
 import { Agent, type Dispatcher } from 'undici';
-import { GatewayError } from '../../errors.js';
+import { GatewayError, upstreamConnectTimeout } from '../../errors.js';
 import type { Cancellation } from '../cancellation.js';
+import { isConnectTimeout } from './connect.js';
 
 export interface RawChatOptions {
   /** The chat completions URL for an upstream model (Azure: the deployment). */
@@ -18,6 +19,8 @@ export interface RawChatOptions {
   headers: Record<string, string>;
   /** Until the response headers arrive, like the SDK's timeout. */
   timeoutMs: number;
+  /** A new connection, TLS handshake included (connect.ts). */
+  connectMs: number;
   /** Keep-alive connections per upstream origin; requests beyond it queue. */
   maxSockets?: number;
 }
@@ -51,9 +54,9 @@ interface Target {
 }
 
 export function rawChat(options: RawChatOptions): RawChat {
-  // Timeouts are ours (headers) and the resilience layer's (first token, idle, total): undici's
-  // own headers and body timeouts are off, as node:http had none.
-  const agent = new Agent({ connections: options.maxSockets ?? 256, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  // Timeouts are ours (connect, headers) and the resilience layer's (first token, idle, total):
+  // undici's own headers and body timeouts are off, as node:http had none.
+  const agent = new Agent({ connections: options.maxSockets ?? 256, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: options.connectMs } });
   const headers = { ...options.headers, 'content-type': 'application/json', accept: 'application/json' };
 
   // Where each upstream model's calls go, parsed once: the URL comes from config, so the set is small.
@@ -72,7 +75,7 @@ export function rawChat(options: RawChatOptions): RawChat {
     new Promise<RawResponse>((resolve, reject) => {
       if (cancel.aborted) return reject(new APIUserAbortError());
       const target = targetOf(upstreamModel);
-      const call = new UpstreamCall(cancel, resolve, reject, options.timeoutMs);
+      const call = new UpstreamCall(cancel, resolve, reject, options);
       agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, call);
     });
 }
@@ -98,9 +101,9 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
     private readonly given: Cancellation,
     private readonly resolve: (response: RawResponse) => void,
     private readonly reject: (err: unknown) => void,
-    timeoutMs: number,
+    private readonly options: RawChatOptions,
   ) {
-    this.timer = setTimeout(() => this.cancel(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' })), timeoutMs);
+    this.timer = setTimeout(() => this.cancel(new GatewayError({ status: 504, message: 'The upstream did not answer in time.', type: 'timeout_error', code: 'upstream_timeout' })), options.timeoutMs);
     this.unsubscribe = given.onAbort(() => this.cancel(this.abortedError()));
   }
 
@@ -172,6 +175,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
     if (this.error) return; // our own cancel, already reported
     if (this.given.aborted) this.fail(this.abortedError());
     else if (this.headed) this.fail(err);
+    else if (isConnectTimeout(err)) this.fail(upstreamConnectTimeout(this.options.connectMs, err));
     else this.fail(new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err }));
   }
 

@@ -29,9 +29,11 @@ export function normaliseUsage(usage: unknown): Usage | undefined {
 export function exposedHeaders(headers: Headers | IncomingHttpHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
+  // Not `instanceof Headers`: the SDK's fetch is the undici package's (connect.ts), whose Headers
+  // class is not the global one. A node-style header object holds no functions.
   const each = (fn: (value: string, name: string) => void) =>
-    headers instanceof Headers
-      ? headers.forEach(fn)
+    typeof headers.forEach === 'function'
+      ? (headers as Headers).forEach(fn)
       : Object.entries(headers).forEach(([name, value]) => value !== undefined && fn(Array.isArray(value) ? value.join(', ') : value, name));
   each((value, name) => {
     if (name === 'x-request-id') out['x-upstream-request-id'] = value;

@@ -6,6 +6,7 @@ import { APIUserAbortError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawChat } from '../../../src/backends/azure/raw.js';
 import { LazyAbortController } from '../../../src/resilience/lazy-abort.js';
+import { silentTls } from '../../helpers/hanging-connect.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server | undefined;
@@ -31,7 +32,8 @@ afterEach(async () => {
  * inside that callback's promise chain finds it still busy and opens another. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-const call = (url: string, extra: { maxSockets?: number; timeoutMs?: number } = {}) => rawChat({ url: () => url, headers: { 'api-key': 'k' }, timeoutMs: extra.timeoutMs ?? 5_000, ...extra });
+const call = (url: string, extra: { maxSockets?: number; timeoutMs?: number; connectMs?: number } = {}) =>
+  rawChat({ url: () => url, headers: { 'api-key': 'k' }, timeoutMs: extra.timeoutMs ?? 5_000, connectMs: extra.connectMs ?? 5_000, ...extra });
 
 describe('raw pass-through', () => {
   it('sends the body and auth once, and reuses one keep-alive connection for calls in turn', async () => {
@@ -167,5 +169,18 @@ describe('raw pass-through', () => {
       status: 504,
       code: 'upstream_timeout',
     });
+  });
+
+  it('a TLS handshake that never completes is a connect timeout: 504 upstream_connect_timeout, undici\'s error as the cause', async () => {
+    const silent = await silentTls();
+    try {
+      const started = performance.now();
+      const err = await call(`https://127.0.0.1:${silent.port}/chat`, { connectMs: 200 })({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 504, type: 'timeout_error', code: 'upstream_connect_timeout', cause: { code: 'UND_ERR_CONNECT_TIMEOUT' } });
+      // undici's connect timer ticks every ~0.5 s; the call's own 5 s headers timeout is far off.
+      expect(performance.now() - started).toBeLessThan(2500);
+    } finally {
+      await silent.close();
+    }
   });
 });
