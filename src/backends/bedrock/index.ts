@@ -14,13 +14,13 @@ export const bedrockBackend: BackendFactory<typeof bedrockConfigSchema> = {
   type: 'bedrock',
   kind: 'stateful',
   configSchema: bedrockConfigSchema,
-  create({ name, config }) {
-    return createBedrockBackend(name, config);
+  create({ name, config, connectMs }) {
+    return createBedrockBackend(name, config, connectMs);
   },
 };
 
-function createBedrockBackend(name: string, config: BedrockConfig): Backend {
-  const client = createBedrockClient(config);
+function createBedrockBackend(name: string, config: BedrockConfig, connectMs: number): Backend {
+  const client = createBedrockClient(config, connectMs);
   const history = new HistoryCache(config.historyCacheBytes);
   const modelNames = Object.keys(config.models);
 

@@ -36,7 +36,7 @@ function capturing(client: BedrockRuntimeClient): { client: BedrockRuntimeClient
 
 const plainSdk = () => capturing(new BedrockRuntimeClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }, maxAttempts: 1 }));
 const gatewayClient = () =>
-  capturing(createBedrockClient(bedrockConfigSchema.parse({ type: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' } })));
+  capturing(createBedrockClient(bedrockConfigSchema.parse({ type: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' } }), 5_000));
 
 async function sdkBody(input: ConverseInput): Promise<string> {
   const { client, sent } = plainSdk();

@@ -7,6 +7,7 @@ describe('createBedrockClient', () => {
   it('one attempt, HTTP/1.1 keep-alive handler, region, endpoint and static credentials', async () => {
     const client = createBedrockClient(
       bedrockConfigSchema.parse({ type: 'bedrock', region: 'eu-central-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'AKID', secretAccessKey: 'S' }, maxSockets: 8 }),
+      5_000,
     );
     try {
       expect(await client.config.maxAttempts()).toBe(1);
