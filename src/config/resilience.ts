@@ -7,7 +7,10 @@ const ms = () => z.number().int().positive();
 
 export const timeoutsSchema = z
   .object({
-    /** TCP/TLS connect. Enforced by the backends' HTTP agents; the wrapper's own bound is `headersMs`. */
+    /** A new connection (DNS, TCP, TLS handshake): past it the attempt fails with 504
+     * `upstream_connect_timeout`, retried like a refused connection. Enforced by the backends' HTTP
+     * agents, pooled per backend: a backend several routes reach uses their smallest value
+     * (resilience/route.ts, connectMsByBackend). The wrapper's own bound is `headersMs`. */
     connectMs: ms().default(5_000),
     /** Stream: until the upstream answered with headers (the backend's `chat()` resolved). Timing out is
      * not retried on the same target: the request goes to the next fallback. */
