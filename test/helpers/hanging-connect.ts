@@ -1,8 +1,9 @@
 // Upstreams whose connection never comes up, on loopback. A listener that accepts connects at once,
 // so `hangingConnect` makes one that does not: it listens with a backlog of 1 in a worker thread
 // whose event loop is then blocked (nothing accepts), and fills the accept queue; the kernel then
-// drops further SYNs and a client waits in SYN-SENT. (A non-routable address is no substitute: here
-// a sandbox proxy answers it, elsewhere it fails at once with ENETUNREACH.) `silentTls` accepts TCP
+// drops further SYNs (Linux; the helper throws where connects still complete) and a client waits in
+// SYN-SENT. A non-routable address is no substitute: on the dev machine a proxy accepted a connect to
+// 10.255.255.1 at once, and without a route it fails at once (ENETUNREACH). `silentTls` accepts TCP
 // and never answers the TLS ClientHello: the handshake hangs.
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
