@@ -1,6 +1,8 @@
 // `stateroute <command>`: serve, check, explain, report, demo.
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.js';
+import { warnMissingNodeFlags } from './node-flags.js';
 import { runServe } from './serve.js';
 
 const USAGE = `usage: stateroute <command> [options]
@@ -47,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve': {
+        // Once, from the process the operator started (cluster workers inherit its flags).
+        if (cluster.isPrimary) warnMissingNodeFlags();
         const workers = values.workers === undefined ? 1 : Number(values.workers);
         if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`serve: --workers must be a whole number ≥ 1, got "${String(values.workers)}"`);
         if (workers === 1) return await runServe({ configFile: needConfig(), port: values.port as string | undefined });

@@ -67,5 +67,7 @@ metering: { ledger: { type: jsonl, dir: "${join(dir, 'ledger')}" } }
     const records = ledger.trim().split('\n').map((l) => JSON.parse(l));
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ status: 200, backend: 'azure', stream: true });
+    // Started without the tuned V8 flags: serve says so, once (src/cli/node-flags.ts).
+    expect(serve.output().match(/running without --max-semi-space-size=64 --initial-old-space-size=256/g)).toHaveLength(1);
   });
 });

@@ -1,0 +1,37 @@
+// The V8 flags the gateway is tuned with: detected on the command line or in NODE_OPTIONS, and the
+// same list wherever the gateway is launched (the container's CMD, npm start).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GATEWAY_NODE_FLAGS, missingNodeFlags, warnMissingNodeFlags } from '../../src/cli/node-flags.js';
+
+describe('missingNodeFlags', () => {
+  it('finds the flags by name on the command line or in NODE_OPTIONS, whatever their value or spelling', () => {
+    expect(missingNodeFlags([], '')).toEqual([...GATEWAY_NODE_FLAGS]);
+    expect(missingNodeFlags(['--max-semi-space-size=32'], '')).toEqual(['--initial-old-space-size=256']);
+    expect(missingNodeFlags(['--import', 'tsx'], '--max_semi_space_size=64  --initial-old-space-size=512')).toEqual([]);
+    expect(missingNodeFlags([...GATEWAY_NODE_FLAGS], '')).toEqual([]);
+  });
+
+  it('writes one hint naming what is missing, and nothing when all are given', () => {
+    const lines: string[] = [];
+    const before = process.execArgv;
+    warnMissingNodeFlags((l) => lines.push(l));
+    const expected = missingNodeFlags(before);
+    if (expected.length === 0) expect(lines).toEqual([]);
+    else expect(lines).toEqual([expect.stringContaining(`running without ${expected.join(' ')}`)]);
+  });
+});
+
+describe('where the gateway is launched', () => {
+  it('the container runs it with every flag', () => {
+    const cmd = /^CMD \[(.*)\]$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+    const args = JSON.parse(`[${cmd}]`) as string[];
+    expect(args.slice(0, 1 + GATEWAY_NODE_FLAGS.length)).toEqual(['node', ...GATEWAY_NODE_FLAGS]);
+    expect(args.slice(-2)).toEqual(['dist/cli/main.js', 'serve']);
+  });
+
+  it('npm start runs the demo with every flag', () => {
+    const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+    for (const flag of GATEWAY_NODE_FLAGS) expect(start).toContain(flag);
+  });
+});
