@@ -54,8 +54,8 @@ export async function freePort(): Promise<number> {
 
 /** `stateroute serve --config FILE` from the compiled build (dist/, as the container runs it; under
  * tsx the same code costs measurably more CPU per request); resolves once /healthz answers. */
-export async function startGatewayChild(options: { configFile: string; port: number; nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv; logFile?: string }): Promise<Child> {
-  const entry = join(ROOT, 'dist', 'cli', 'main.js');
+export async function startGatewayChild(options: { configFile: string; port: number; nodeArgs?: string[]; extraArgs?: string[]; env?: NodeJS.ProcessEnv; logFile?: string; entry?: string | undefined }): Promise<Child> {
+  const entry = options.entry ? join(options.entry, 'cli', 'main.js') : join(ROOT, 'dist', 'cli', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run build; npm run bench does)`);
   const out = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
   const proc = spawn(

@@ -1,6 +1,7 @@
 // Instructions per request, counted by valgrind's callgrind: the gateway (dist/) and the bare proxy,
 // non-streamed and streamed. Unlike CPU time it does not move with other load on the machine, so it
-// tells a 5 % change apart on a busy 2-core box. `npx tsx bench/instructions.ts [--requests N] [--only gateway,proxy]`
+// tells a 5 % change apart on a busy 2-core box. `npx tsx bench/instructions.ts [--requests N] [--only gateway,proxy] [--dist DIR]`
+// (`--dist`: another build of the gateway, e.g. a copy of dist/ from before a change, for an A/B)
 // (build first: `npm run build`). Each system runs under callgrind; after a warm-up its counters
 // are zeroed, N requests are sent (4 at a time), and the dump's total is divided by N. Counted per
 // thread: `main` is the event loop (JavaScript, scavenges); `all` adds V8's helper threads
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { ROOT, freePort, startChild } from './children.js';
 import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' } } });
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' }, dist: { type: 'string', default: join(ROOT, 'dist') } } });
 const N = Number(values.requests);
 const WARMUP = Number(values.warmup);
 if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
@@ -104,7 +105,7 @@ try {
       const port = await freePort();
       const configFile = join(work, 'gateway.yaml');
       writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: 'http://127.0.0.1:9', ledgerDir: join(work, 'ledger'), store: { type: 'memory' } }));
-      const proc = spawn('valgrind', [...callgrind(dir), process.execPath, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      const proc = spawn('valgrind', [...callgrind(dir), process.execPath, join(values.dist, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       const url = `http://127.0.0.1:${port}`;
       await waitReady(url);
       return { pid: proc.pid!, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };

@@ -11,6 +11,8 @@
 //   --cpu-prof        run the gateway with --cpu-prof (profiles land in bench/results/profiles)
 //   --soak MIN        after the rest, steady stateless load for MIN minutes, sampling the gateway's RSS
 //   --ledger none     run the gateway without its JSONL ledger (to see what the ledger costs)
+//   --node-flags none run gateway and proxies on Node's default heap settings instead of the
+//                     gateway's tuned V8 flags (src/cli/node-flags.ts), which both get by default
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import { fixedRate, type LatencyNumbers } from './latency.js';
 import { load, median, type RunNumbers } from './load.js';
 import { signedConverse } from './sign.js';
 import { soak } from './soak.js';
+import { GATEWAY_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,10 +36,16 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     soak: { type: 'string' },
     ledger: { type: 'string', default: 'jsonl' },
+    'node-flags': { type: 'string', default: 'gateway' },
   },
 });
+/** The V8 flags the gateway runs with in its container (src/cli/node-flags.ts), given to the proxy
+ * too so both run on the same heap settings; `--node-flags none` runs both on Node's defaults. */
+const NODE_FLAGS: string[] = values['node-flags'] === 'none' ? [] : [...GATEWAY_NODE_FLAGS];
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
+/** The unmeasured run before the equal-load latency runs. */
+const SETTLE_S = 2;
 const CONNECTIONS = Number(values.connections);
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const want = (s: string) => !only || only.has(s);
@@ -115,8 +124,14 @@ async function compare(s: Scenario): Promise<ScenarioResult> {
 async function latencyAtEqualLoad(s: Scenario, rate: number): Promise<NonNullable<ScenarioResult['equalLoad']>> {
   const g: LatencyNumbers[] = [];
   const b: LatencyNumbers[] = [];
-  const fixed = async (o: Parameters<typeof load>[0]) =>
-    fixedRate({ url: o.url, headers: o.headers ?? {}, body: o.body ?? '', rate, durationS: DURATION, connections: CONNECTIONS });
+  const fixed = async (o: Parameters<typeof load>[0], durationS = DURATION) =>
+    fixedRate({ url: o.url, headers: o.headers ?? {}, body: o.body ?? '', rate, durationS, connections: CONNECTIONS });
+  // One unmeasured run of each first, at the same rate. Right after the saturated runs the system
+  // measured first is slower for a second or two (measured: the gateway at 100 % CPU and a p50 of
+  // 3–40 ms for ~1.5 s where it later needs ~60 % and 1.8 ms), so without it the first round
+  // measures the aftermath of the last load rather than the offered one.
+  await fixed(s.gateway(), SETTLE_S);
+  await fixed(await s.baseline(), SETTLE_S);
   for (let round = 0; round < ROUNDS; round++) {
     g.push(await fixed(s.gateway()));
     b.push(await fixed(await s.baseline()));
@@ -159,15 +174,15 @@ async function main() {
   const started = Date.now();
   const upstream = track(await startChild('upstream.ts'));
   const bedrock = track(await startChild('bedrock.ts'));
-  const proxy = track(await startChild('proxy.ts', [upstream.url]));
-  const bedrockProxy = track(await startChild('proxy.ts', [bedrock.url]));
+  const proxy = track(await startChild('proxy.ts', [upstream.url], NODE_FLAGS));
+  const bedrockProxy = track(await startChild('proxy.ts', [bedrock.url], NODE_FLAGS));
 
   const startGateway = async (store: Parameters<typeof benchConfigYaml>[0]['store'], tag: string) => {
     const port = await freePort();
     const configFile = join(work, `gateway-${tag}.yaml`);
     writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: bedrock.url, ledgerDir: join(work, `ledger-${tag}`), store, ledger: values.ledger === 'none' ? 'none' : 'jsonl' }));
     const profDir = join(RESULTS, 'profiles');
-    const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const nodeArgs = [...NODE_FLAGS, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     // The gateway's own log (warn and up) goes to a file next to the results, not into the report.
     return track(await startGatewayChild({ configFile, port, nodeArgs, logFile: join(RESULTS, `gateway-${tag}.log`) }));
   };
@@ -252,7 +267,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     machine: { loadAverage: (await import('node:os')).loadavg(), node: process.version, cpus: (await import('node:os')).cpus().length, model: (await import('node:os')).cpus()[0]?.model },
-    settings: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, ledger: values.ledger, logging: 'warn' },
+    settings: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, ledger: values.ledger, logging: 'warn', nodeFlags: NODE_FLAGS },
     scenarios: results,
     historyCpu: cpu,
     idleSession: memory,
