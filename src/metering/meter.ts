@@ -1,6 +1,6 @@
 // The one entry point the server calls, once per request at its end, whatever the outcome:
 // usage → cost (actual + counterfactual) → Prometheus metrics + one ledger record.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BackendKind, Usage } from '../backends/types.js';
 import type { MeteringConfig } from '../config/metering.js';
@@ -81,7 +81,7 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
   metrics.setLedgerQueueDepthSource(() => ledger.queueDepth());
 
   const hashSession = (tenant: string, sessionId: string) =>
-    createHash('sha256').update(config.sessionHashSalt).update('\0').update(tenant).update('\0').update(sessionId).digest('hex').slice(0, 32);
+    hash('sha256', `${config.sessionHashSalt}\0${tenant}\0${sessionId}`).slice(0, 32);
 
   return {
     metrics,
