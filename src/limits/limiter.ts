@@ -13,6 +13,7 @@ import { limitsFor, limitsSchema, type LimitsConfig, type TenantLimits } from '.
 import { GatewayError, invalidRequest } from '../errors.js';
 import type { Meter, MeterRecordInput } from '../metering/meter.js';
 import type { AppEnv } from '../server/context.js';
+import { setResponseHeader } from '../server/response-headers.js';
 import { fillField, operationOf, outputAsked, promptTokens, type Operation } from './estimate.js';
 import { budgetPeriods, usdToNano, type LimitName, type LimitStore } from './store.js';
 
@@ -118,7 +119,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const id = newRequestId();
       c.set('requestId', id);
       c.set('logger', c.get('logger').child({ requestId: id }));
-      c.header('x-request-id', id);
+      setResponseHeader(c, 'x-request-id', id);
       key = `${tenant}\0${id}`;
     }
     return key;

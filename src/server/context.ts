@@ -1,6 +1,7 @@
 // What the middlewares put on the Hono context, typed once.
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
+import type { ResponseHeaders } from './response-headers.js';
 
 export interface AppEnv {
   Variables: {
@@ -12,5 +13,7 @@ export interface AppEnv {
     runtime: Runtime;
     /** The JSON body, parsed once by the body middleware; undefined for bodiless requests. */
     body: unknown;
+    /** Headers the gateway adds to the response (response-headers.ts). */
+    responseHeaders: ResponseHeaders;
   };
 }

@@ -10,6 +10,7 @@ import { fallbackLabel, resiliencePlan } from '../resilience/route.js';
 import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
 import type { AppEnv } from './context.js';
+import { respond, setResponseHeader } from './response-headers.js';
 import { ClientWatch } from './client-gone.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
 import { estimateStreamUsage } from './usage-estimate.js';
@@ -63,8 +64,8 @@ export function route(c: Context<AppEnv>, body: unknown): { facts: RequestFacts;
   const backend = runtime.backends.get(decision.target.backend);
   // Config validation guarantees the backend exists; this guards a programming error, not input.
   if (!backend) throw new GatewayError({ status: 500, message: `Route "${decision.route}" names an unknown backend.`, code: 'misconfigured_route' });
-  c.header('x-stateroute-route', decision.route);
-  c.header('x-stateroute-rule', decision.rule);
+  setResponseHeader(c, 'x-stateroute-route', decision.route);
+  setResponseHeader(c, 'x-stateroute-rule', decision.rule);
   return { facts, decision, backend };
 }
 
@@ -117,15 +118,15 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     source = 'gateway';
     measure.upstreamAnswered();
     measure.routed(spec.decision, result.target.backend);
-    if (result.answeredBy > 0) c.header('x-stateroute-fallback', fallbackLabel(result.target));
+    if (result.answeredBy > 0) setResponseHeader(c, 'x-stateroute-fallback', fallbackLabel(result.target));
     if (result.type === 'json') {
       if (turn) await turn.commit({ body: result.body });
       measure.finish({ status: result.status, usage: result.usage, modelAnswered: result.model });
       client.stop();
       if (turn) await turn.release();
       // The upstream's own bytes when the backend passed them on unchanged: no second serialisation.
-      if (result.text !== undefined) return c.body(result.text, result.status as 200, { ...result.headers, ...JSON_HEADERS });
-      return c.json(result.body, result.status as 200, result.headers);
+      if (result.text !== undefined) return respond(c, result.text, result.status, { ...result.headers, ...JSON_HEADERS });
+      return respond(c, JSON.stringify(result.body), result.status, { ...result.headers, ...JSON_HEADERS });
     }
   } catch (err) {
     measure.finish({
@@ -175,7 +176,7 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     },
     () => client.leave(),
   );
-  // c.body, not a bare Response: headers already set on the context (request id, route, rule) go out too.
+  // respond(): the request id, route and rule headers go out with the stream's own.
   coalesceHead(c.env);
-  return c.body(body, 200, { ...streamed.headers, ...SSE_HEADERS });
+  return respond(c, body, 200, { ...streamed.headers, ...SSE_HEADERS });
 }

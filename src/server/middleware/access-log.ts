@@ -23,8 +23,8 @@ async function logAfter(c: Context<AppEnv>, next: Next, started: number): Promis
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       tenant: c.get('tenant'),
-      route: c.res.headers.get('x-stateroute-route') ?? undefined,
-      rule: c.res.headers.get('x-stateroute-rule') ?? undefined,
+      route: c.get('responseHeaders').values['x-stateroute-route'],
+      rule: c.get('responseHeaders').values['x-stateroute-rule'],
     },
     'request',
   );

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { lazyChild } from '../../logger.js';
 import type { AppEnv } from '../context.js';
+import { applyResponseHeaders, ResponseHeaders } from '../response-headers.js';
 
 // Accept a caller's id only when it is short and printable, so logs and headers cannot be polluted.
 const ACCEPTABLE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -25,13 +26,17 @@ export function requestId(options: { header?: string; logger: Logger }): Middlew
   const header = (options.header ?? 'x-request-id').toLowerCase();
   if (!options.logger) throw new Error('requestId: a logger is required');
   const base = options.logger;
-  // Not async: it has nothing to do after next(), and each async layer costs the request a promise.
-  return function requestIdMiddleware(c, next) {
+  return async function requestIdMiddleware(c, next) {
     const given = c.req.header(header);
     const id = given && ACCEPTABLE.test(given) ? given : newRequestId();
     c.set('requestId', id);
     c.set('logger', lazyChild(base, { requestId: id }));
-    c.header(header, id);
-    return next();
+    // The outermost middleware: it starts the response's headers and, last of all, puts them on a
+    // response that was not built with them.
+    const headers = new ResponseHeaders();
+    headers.values[header] = id;
+    c.set('responseHeaders', headers);
+    await next();
+    applyResponseHeaders(c);
   };
 }

@@ -6,6 +6,7 @@ import { batchesOf, type CallContext, type ChatResult, type StreamResult } from 
 import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
+import { setResponseHeader } from '../response-headers.js';
 import { callWithResilience } from '../../resilience/call.js';
 import { RequestAbort } from '../../resilience/request-abort.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
@@ -84,7 +85,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       source = 'gateway';
       measure.upstreamAnswered();
       measure.routed(decision, resilient.target.backend);
-      if (resilient.answeredBy > 0) c.header('x-stateroute-fallback', fallbackLabel(resilient.target));
+      if (resilient.answeredBy > 0) setResponseHeader(c, 'x-stateroute-fallback', fallbackLabel(resilient.target));
 
       const skeleton = responseSkeleton(req, { id: newId('resp'), model: result.model });
       const inputItems = inputItemResources(req.input);

@@ -1,0 +1,38 @@
+// The headers the gateway adds to a response (request id, route, rule, fallback), kept as a plain
+// object rather than set with Hono's `c.header`. `c.header` builds a WHATWG Headers (undici's, with
+// its validation and sorted copies) for every request, and @hono/node-server turns it back into a
+// plain object to write the head: ~14 µs a request (measured: 208 → 194 µs of CPU per stateless
+// request). The chat exchange answers with `respond`, a Response whose headers are a plain object,
+// which node-server writes as it is; any other response (errors, other routes) gets the same
+// headers from `applyResponseHeaders` at the end of the chain.
+//
+// In the request path, set headers with `setResponseHeader`: a `c.header` made before `respond`
+// would be lost (Hono merges earlier headers only into responses it builds itself).
+import type { Context } from 'hono';
+import type { AppEnv } from './context.js';
+
+export class ResponseHeaders {
+  readonly values: Record<string, string> = {};
+  /** A response was built with `values` already in it. */
+  applied = false;
+}
+
+export function setResponseHeader(c: Context<AppEnv>, name: string, value: string): void {
+  c.get('responseHeaders').values[name] = value;
+}
+
+/** A Response with the gateway's headers and `headers` (which win where both name one) as a plain
+ * object. `body`: the upstream's bytes as text, or a stream source. */
+export function respond(c: Context<AppEnv>, body: string | object, status: number, headers: Record<string, string>): Response {
+  const ours = c.get('responseHeaders');
+  ours.applied = true;
+  return new Response(body as ConstructorParameters<typeof Response>[0], { status, headers: { ...ours.values, ...headers } });
+}
+
+/** For responses not built by `respond`: adds the gateway's headers a handler did not set itself. */
+export function applyResponseHeaders(c: Context<AppEnv>): void {
+  const ours = c.get('responseHeaders');
+  if (ours.applied) return;
+  const headers = c.res.headers;
+  for (const name in ours.values) if (!headers.has(name)) headers.set(name, ours.values[name]!);
+}
