@@ -8,7 +8,7 @@ import type {
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { GatewayError } from '../../errors.js';
 import { cancellationOf } from '../cancellation.js';
-import type { Backend, CallContext, ChatCall, ChatResult, EmbeddingsCall, JsonResult, StreamResult } from '../types.js';
+import { streamResult, type Backend, type CallContext, type ChatCall, type ChatResult, type EmbeddingsCall, type JsonResult } from '../types.js';
 import { fromUpstreamError, gatewayErrorFromBody } from './error.js';
 import { chatRequestBody, embeddingsRequestBody } from './request.js';
 import { exposedHeaders, jsonResult } from './response.js';
@@ -66,17 +66,7 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
         cancel: ctx.signal,
         logger: ctx.logger,
       });
-      const result: StreamResult = {
-        type: 'stream',
-        status: response.status,
-        headers: exposedHeaders(response.headers),
-        get model() {
-          return stream.model();
-        },
-        batches: stream.batches,
-        usage: stream.usage,
-      };
-      return result;
+      return streamResult({ status: response.status, headers: exposedHeaders(response.headers), model: stream.model, batches: stream.batches, usage: stream.usage });
     } catch (err) {
       throw fromUpstreamError(err, ctx.signal);
     }
@@ -145,14 +135,5 @@ async function rawChatCall(
     return jsonResult({ status, headers, body: data, text, upstreamModel });
   }
   const stream = upstreamStream({ body: response.body.chunks(), clientWantsUsage: call.clientWantsUsage, upstreamModel, cancel, logger: ctx.logger });
-  return {
-    type: 'stream',
-    status,
-    headers: exposedHeaders(headers),
-    get model() {
-      return stream.model();
-    },
-    batches: stream.batches,
-    usage: stream.usage,
-  };
+  return streamResult({ status, headers: exposedHeaders(headers), model: stream.model, batches: stream.batches, usage: stream.usage });
 }

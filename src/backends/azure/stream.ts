@@ -66,109 +66,117 @@ function usageValueAt(data: string): number {
   return data.startsWith('null', i) ? -1 : i;
 }
 
-export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
-  const { clientWantsUsage, cancel, logger } = options;
-  let usage: Usage | undefined;
-  let model = options.upstreamModel;
-  let modelSeen = false;
+/** What the stream has learnt so far, read by `usage()` and `model()`. */
+interface Seen {
+  usage: Usage | undefined;
+  model: string;
+  modelSeen: boolean;
+}
 
-  async function* batches(): AsyncGenerator<StreamChunk[], void, undefined> {
-    let done = false;
-    let finished = false;
-    // The bytes are read here and their events handled synchronously, and handed on as one batch:
-    // one async step per upstream read, not one per event. Like for-await, a stop before the end
-    // returns the source.
-    const source = options.body[Symbol.asyncIterator]();
-    const decoder = new SSEStreamDecoder({ keepBytes: true });
-    let sourceDone = false;
-    try {
-      for (;;) {
-        let next: IteratorResult<Uint8Array>;
-        try {
-          next = await source.next();
-        } catch (err) {
-          sourceDone = true; // a source that threw is finished; for-await would not return it either
-          throw err;
+export function upstreamStream(options: UpstreamStreamOptions): UpstreamStream {
+  const seen: Seen = { usage: undefined, model: options.upstreamModel, modelSeen: false };
+  return { batches: batches(options, seen), usage: () => seen.usage, model: () => seen.model };
+}
+
+/** At module level, not nested in upstreamStream: a generator function made per call gets a
+ * `prototype` object of its own, and each generator it makes a hidden class of its own: three maps
+ * per streamed request in the old generation, which kept the request's objects alive through
+ * young-generation GCs until the next full one (seen with V8's --log-maps). */
+async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenerator<StreamChunk[], void, undefined> {
+  const { clientWantsUsage, cancel, logger } = options;
+  let done = false;
+  let finished = false;
+  // The bytes are read here and their events handled synchronously, and handed on as one batch:
+  // one async step per upstream read, not one per event. Like for-await, a stop before the end
+  // returns the source.
+  const source = options.body[Symbol.asyncIterator]();
+  const decoder = new SSEStreamDecoder({ keepBytes: true });
+  let sourceDone = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await source.next();
+      } catch (err) {
+        sourceDone = true; // a source that threw is finished; for-await would not return it either
+        throw err;
+      }
+      sourceDone = next.done === true;
+      const events = sourceDone ? decoder.end() : decoder.push(next.value);
+      const batch: StreamChunk[] = [];
+      // An error event still lets the chunks before it through first, as they came before it.
+      let failure: GatewayError | undefined;
+      for (const event of events) {
+        // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
+        // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
+        const data = event.bytes === undefined && event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
+        if (data === '[DONE]') {
+          done = true;
+          break;
         }
-        sourceDone = next.done === true;
-        const events = sourceDone ? decoder.end() : decoder.push(next.value);
-        const batch: StreamChunk[] = [];
-        // An error event still lets the chunks before it through first, as they came before it.
-        let failure: GatewayError | undefined;
-        for (const event of events) {
-          // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
-          // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
-          const data = event.bytes === undefined && event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
-          if (data === '[DONE]') {
-            done = true;
-            break;
+        if (data.charCodeAt(0) !== 0x7b /* { */) {
+          logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
+          continue;
+        }
+        if (event.unterminated && !isWholeJson(data)) {
+          logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
+          continue;
+        }
+        if (event.event === 'error' || data.startsWith('{"error":')) {
+          failure = streamErrorEvent(data);
+          break;
+        }
+
+        if (!seen.modelSeen) {
+          const at = keyAt(data, MODEL_KEY);
+          if (at !== -1 && data.charCodeAt(at + MODEL_KEY.length) !== 0x22) {
+            seen.model = modelName(data.slice(at + MODEL_KEY.length, data.indexOf('"', at + MODEL_KEY.length)));
+            seen.modelSeen = true;
           }
-          if (data.charCodeAt(0) !== 0x7b /* { */) {
+        }
+        if (!finished && keyAt(data, FINISH_KEY) !== -1) finished = true;
+
+        if (usageValueAt(data) !== -1) {
+          let value: Record<string, unknown>;
+          try {
+            value = JSON.parse(data) as Record<string, unknown>;
+          } catch {
             logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
             continue;
           }
-          if (event.unterminated && !isWholeJson(data)) {
-            logger.debug({ data: data.slice(0, 200) }, 'skipping the cut-off last event of an upstream stream');
-            continue;
-          }
-          if (event.event === 'error' || data.startsWith('{"error":')) {
-            failure = streamErrorEvent(data);
-            break;
-          }
-
-          if (!modelSeen) {
-            const at = keyAt(data, MODEL_KEY);
-            if (at !== -1 && data.charCodeAt(at + MODEL_KEY.length) !== 0x22) {
-              model = modelName(data.slice(at + MODEL_KEY.length, data.indexOf('"', at + MODEL_KEY.length)));
-              modelSeen = true;
-            }
-          }
-          if (!finished && keyAt(data, FINISH_KEY) !== -1) finished = true;
-
-          if (usageValueAt(data) !== -1) {
-            let value: Record<string, unknown>;
-            try {
-              value = JSON.parse(data) as Record<string, unknown>;
-            } catch {
-              logger.debug({ data: data.slice(0, 200) }, 'skipping a malformed upstream stream event');
-              continue;
-            }
-            usage = normaliseUsage(value.usage) ?? usage;
-            const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
-            if (usageOnly && !clientWantsUsage) continue;
-            batch.push({ json: data, value, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
-            continue;
-          }
-          batch.push({ json: data, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
+          seen.usage = normaliseUsage(value.usage) ?? seen.usage;
+          const usageOnly = Array.isArray(value.choices) && value.choices.length === 0;
+          if (usageOnly && !clientWantsUsage) continue;
+          batch.push({ json: data, value, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
+          continue;
         }
-        if (batch.length > 0) yield batch;
-        if (failure) throw failure;
-        if (done || sourceDone) break;
+        batch.push({ json: data, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
       }
-    } catch (err) {
-      if (err instanceof GatewayError || cancel.aborted) throw err;
-      throw new GatewayError({
-        status: 502,
-        message: 'The upstream stream broke off before it was complete.',
-        code: 'upstream_stream_interrupted',
-        cause: err,
-      });
-    } finally {
-      if (!sourceDone) await source.return?.()?.catch(noop);
+      if (batch.length > 0) yield batch;
+      if (failure) throw failure;
+      if (done || sourceDone) break;
     }
-    if (done) return;
-    if (finished && usage) {
-      logger.debug('upstream stream ended without [DONE] after its finish and usage chunks; treating it as complete');
-      return;
-    }
+  } catch (err) {
+    if (err instanceof GatewayError || cancel.aborted) throw err;
     throw new GatewayError({
       status: 502,
-      message: 'The upstream stream ended before it was complete.',
-      code: 'upstream_stream_incomplete',
+      message: 'The upstream stream broke off before it was complete.',
+      code: 'upstream_stream_interrupted',
+      cause: err,
     });
+  } finally {
+    if (!sourceDone) await source.return?.()?.catch(noop);
   }
-
-  return { batches: batches(), usage: () => usage, model: () => model };
+  if (done) return;
+  if (finished && seen.usage) {
+    logger.debug('upstream stream ended without [DONE] after its finish and usage chunks; treating it as complete');
+    return;
+  }
+  throw new GatewayError({
+    status: 502,
+    message: 'The upstream stream ended before it was complete.',
+    code: 'upstream_stream_incomplete',
+  });
 }
 
 /** Only for the one unterminated last event of a stream: is it whole or cut off? */

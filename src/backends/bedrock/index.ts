@@ -1,7 +1,7 @@
 // The stateful backend: AWS Bedrock Converse / ConverseStream.
 // Steps, one file each: request.ts (+ messages.ts, history.ts) → body.ts, client.ts → response.ts | stream.ts, error.ts.
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { Backend, BackendFactory, CallContext, ChatCall, ChatResult, StreamChunk } from '../types.js';
+import { streamResult, type Backend, type BackendFactory, type CallContext, type ChatCall, type ChatResult, type StreamChunk } from '../types.js';
 import { createBedrockClient, withPreparedBody } from './client.js';
 import { bedrockConfigSchema, type BedrockConfig } from './config.js';
 import { mapBedrockError } from './error.js';
@@ -67,17 +67,8 @@ function createBedrockBackend(name: string, config: BedrockConfig, connectMs: nu
     }
     if (output.$metadata.requestId) headers['x-amzn-requestid'] = output.$metadata.requestId;
     const translated = translateStream(output.stream, { model: modelId, clientWantsStreamUsage: call.clientWantsStreamUsage, mapError: mapStreamError, signal: ctx.signal });
-    return {
-      type: 'stream',
-      status: 200,
-      headers,
-      // Read at the end of the stream (metering), when a prompt router has named its pick.
-      get model() {
-        return translated.model();
-      },
-      chunks: releasing(translated.chunks, release),
-      usage: translated.usage,
-    };
+    // The model is read at the end of the stream (metering), when a prompt router has named its pick.
+    return streamResult({ status: 200, headers, model: translated.model, chunks: releasing(translated.chunks, release), usage: translated.usage });
   }
 
   return {
