@@ -101,8 +101,12 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     const plan = resiliencePlan(c.get('runtime'), spec.decision, spec.backend, spec.model);
     const metrics = deps.meter.metrics;
     const nameOf = (i: number) => plan.targets[i]?.backend.name ?? 'unknown';
+    // The plan's fields named, not spread: fields added after a spread get V8 hidden classes of their
+    // own per request (see response-headers.ts).
     result = await callWithResilience({
-      ...plan,
+      targets: plan.targets,
+      policy: plan.policy,
+      state: plan.state,
       ctx,
       abort,
       send: (backend, attemptCtx) => spec.call(backend, attemptCtx, turn),
@@ -125,8 +129,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       client.stop();
       if (turn) await turn.release();
       // The upstream's own bytes when the backend passed them on unchanged: no second serialisation.
-      if (result.text !== undefined) return respond(c, result.text, result.status, { ...result.headers, ...JSON_HEADERS });
-      return respond(c, JSON.stringify(result.body), result.status, { ...result.headers, ...JSON_HEADERS });
+      if (result.text !== undefined) return respond(c, result.text, result.status, result.headers, JSON_HEADERS);
+      return respond(c, JSON.stringify(result.body), result.status, result.headers, JSON_HEADERS);
     }
   } catch (err) {
     measure.finish({
@@ -178,5 +182,5 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
   );
   // respond(): the request id, route and rule headers go out with the stream's own.
   coalesceHead(c.env);
-  return respond(c, body, 200, { ...streamed.headers, ...SSE_HEADERS });
+  return respond(c, body, 200, streamed.headers, SSE_HEADERS);
 }

@@ -65,7 +65,7 @@ describe('respond and applyResponseHeaders', () => {
       setResponseHeader(c, 'x-stateroute-route', 'r');
       await next();
     });
-    a.get('/respond', (c) => respond(c, '{}', 201, { 'content-type': 'application/json', 'x-stateroute-route': 'handler-wins' }));
+    a.get('/respond', (c) => respond(c, '{}', 201, { 'x-stateroute-route': 'upstream-loses' }, { 'content-type': 'application/json', 'x-stateroute-route': 'handler-wins' }));
     a.get('/hono', (c) => {
       c.header('x-stateroute-route', 'set-by-handler');
       return c.json({ ok: true });

@@ -10,7 +10,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** `upstreamModel` is the Azure deployment (path on the deployments surface, body on v1) or the
  * upstream model name of an OpenAI-compatible server. */
 export function chatRequestBody(call: ChatCall, upstreamModel: string): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...call.body, model: upstreamModel };
+  // Object.assign onto {}, not a spread: V8 gives a spread's result a hidden class outside the
+  // transition tree, so each field added after it (stream_options) made a new one per request, in
+  // the old generation (--log-maps).
+  const body: Record<string, unknown> = Object.assign({}, call.body);
+  body.model = upstreamModel;
   if (call.stream) {
     body.stream = true;
     // Always ask for the usage chunk so metering knows the tokens; stream.ts drops it again when
