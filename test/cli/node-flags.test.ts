@@ -7,8 +7,9 @@ import { GATEWAY_NODE_FLAGS, missingNodeFlags, warnMissingNodeFlags } from '../.
 describe('missingNodeFlags', () => {
   it('finds the flags by name on the command line or in NODE_OPTIONS, whatever their value or spelling', () => {
     expect(missingNodeFlags([], '')).toEqual([...GATEWAY_NODE_FLAGS]);
-    expect(missingNodeFlags(['--max-semi-space-size=32'], '')).toEqual(['--initial-old-space-size=256']);
-    expect(missingNodeFlags(['--import', 'tsx'], '--max_semi_space_size=64  --initial-old-space-size=512')).toEqual([]);
+    expect(missingNodeFlags(['--max-semi-space-size=32'], '')).toEqual([]);
+    expect(missingNodeFlags(['--import', 'tsx'], '--max_semi_space_size=64  --trace-gc')).toEqual([]);
+    expect(missingNodeFlags(['--max-old-space-size=4096'], '--trace-gc')).toEqual(['--max-semi-space-size=64']);
     expect(missingNodeFlags([...GATEWAY_NODE_FLAGS], '')).toEqual([]);
   });
 
