@@ -9,10 +9,10 @@ import { RequestAbort } from '../resilience/request-abort.js';
 import { fallbackLabel, resiliencePlan } from '../resilience/route.js';
 import type { RouteDecision } from '../routing/compile.js';
 import { requestFacts, type RequestFacts } from '../routing/facts.js';
-import type { AppEnv } from './context.js';
-import { respond, setResponseHeader } from './response-headers.js';
 import { ClientWatch } from './client-gone.js';
+import type { AppEnv } from './context.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
+import { respond, setResponseHeader } from './response-headers.js';
 import { estimateStreamUsage } from './usage-estimate.js';
 import { SSE_HEADERS, coalesceHead, sseBody } from './sse-response.js';
 
@@ -83,8 +83,8 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
     sessionId: spec.facts.sessionId,
   }, spec.decision, spec.backend);
 
-  // The client leaving aborts the upstream call; the first attempt borrows this request's signal,
-  // so a request answered at once makes no second one.
+  // The client leaving aborts the upstream call; the first attempt borrows this request's controller,
+  // so a request answered at once makes no second one (and no AbortSignal, unless a backend asks).
   const abort = new RequestAbort();
   const client = new ClientWatch(c, abort);
   const ctx = abort.callContext({ requestId: c.get('requestId'), tenant: c.get('tenant'), logger: c.get('logger') });

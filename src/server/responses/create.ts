@@ -2,7 +2,7 @@
 // Validate, load the previous_response_id chain, route, call the chat backend, translate back
 // (JSON or Responses SSE), store on success, and meter the request exactly once at its end.
 import type { Handler } from 'hono';
-import { batchesOf, type CallContext, type ChatResult, type StreamResult } from '../../backends/types.js';
+import { batchesOf, type ChatResult, type StreamResult } from '../../backends/types.js';
 import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
