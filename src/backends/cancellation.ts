@@ -11,22 +11,29 @@ export interface Cancellation {
   onAbort(listener: (reason: unknown) => void): () => void;
 }
 
-/** A Cancellation that follows an AbortSignal (contexts made without the gateway's controller, tests). */
-export function signalCancellation(signal: AbortSignal): Cancellation {
-  return {
-    get aborted() {
-      return signal.aborted;
-    },
-    get reason() {
-      return signal.reason as unknown;
-    },
-    onAbort(listener) {
-      const handler = () => listener(signal.reason);
-      signal.addEventListener('abort', handler, { once: true });
-      return () => signal.removeEventListener('abort', handler);
-    },
-  };
+/** A Cancellation that follows an AbortSignal (contexts made without the gateway's controller, tests).
+ * A class, not an object literal with getters: such a literal gets a hidden class of its own each
+ * time it is made (see types.ts streamResult). */
+class SignalCancellation implements Cancellation {
+  constructor(private readonly signal: AbortSignal) {}
+
+  get aborted(): boolean {
+    return this.signal.aborted;
+  }
+
+  get reason(): unknown {
+    return this.signal.reason as unknown;
+  }
+
+  onAbort(listener: (reason: unknown) => void): () => void {
+    const signal = this.signal;
+    const handler = () => listener(signal.reason);
+    signal.addEventListener('abort', handler, { once: true });
+    return () => signal.removeEventListener('abort', handler);
+  }
 }
+
+export const signalCancellation = (signal: AbortSignal): Cancellation => new SignalCancellation(signal);
 
 /** The context's cancellation: its own when it has one, else one that follows its signal. */
 export const cancellationOf = (ctx: CallContext): Cancellation => ctx.cancel ?? signalCancellation(ctx.signal);
