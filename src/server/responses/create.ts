@@ -6,7 +6,7 @@ import { batchesOf, type ChatResult, type StreamResult } from '../../backends/ty
 import { GatewayError, isGatewayError, toGatewayError } from '../../errors.js';
 import type { Meter } from '../../metering/meter.js';
 import type { AppEnv } from '../context.js';
-import { setResponseHeader } from '../response-headers.js';
+import { respond, setResponseHeader } from '../response-headers.js';
 import { callWithResilience } from '../../resilience/call.js';
 import { RequestAbort } from '../../resilience/request-abort.js';
 import { fallbackLabel, resiliencePlan } from '../../resilience/route.js';
@@ -107,7 +107,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       }
       coalesceHead(c.env);
       const sentTokens = () => promptTokens(chat.body.messages);
-      return c.body(eventStream({ result, skeleton, commit, measure, detach, abort: client.leave, promptTokens: sentTokens }), 200, { ...result.headers, ...SSE_HEADERS });
+      return respond(c, eventStream({ result, skeleton, commit, measure, detach, abort: client.leave, promptTokens: sentTokens }), 200, result.headers, SSE_HEADERS);
     } catch (err) {
       measure.finish({
         status: client.gone ? 499 : isGatewayError(err) ? err.status : 500,
