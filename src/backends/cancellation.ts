@@ -11,9 +11,7 @@ export interface Cancellation {
   onAbort(listener: (reason: unknown) => void): () => void;
 }
 
-/** A Cancellation that follows an AbortSignal (contexts made without the gateway's controller, tests).
- * A class, not an object literal with getters: such a literal gets a hidden class of its own each
- * time it is made (see types.ts streamResult). */
+/** A Cancellation that follows an AbortSignal (contexts made without the gateway's controller, tests). */
 class SignalCancellation implements Cancellation {
   constructor(private readonly signal: AbortSignal) {}
 

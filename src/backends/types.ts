@@ -115,22 +115,17 @@ interface StreamResultBase extends ResultBase {
  * one upstream read, in one non-empty array, so each layer pays one async step per read rather than
  * per chunk) or, when its source yields single events, one at a time (`chunks`). Consumers read
  * either through `batchesOf`. */
-export type StreamResult = StreamResultBase &
-  ({ batches: AsyncIterable<StreamChunk[]>; chunks?: never } | { chunks: AsyncIterable<StreamChunk>; batches?: never });
+export type StreamResult = StreamResultBase & StreamDelivery;
+
+/** How a backend hands its chunks over: in batches or one at a time (never both). */
+type StreamDelivery = { batches: AsyncIterable<StreamChunk[]>; chunks?: never } | { chunks: AsyncIterable<StreamChunk>; batches?: never };
 
 /** What a backend knows when its stream starts; the model is asked for later (the first chunk, or a
  * router's pick, may name it). */
-export type StreamSource = { status: number; headers: Record<string, string>; model: () => string; usage: () => Usage | undefined } & (
-  | { batches: AsyncIterable<StreamChunk[]>; chunks?: never }
-  | { chunks: AsyncIterable<StreamChunk>; batches?: never }
-);
+export type StreamSource = { status: number; headers: Record<string, string>; model: () => string; usage: () => Usage | undefined } & StreamDelivery;
 
-/** A StreamResult whose `model` is read from its source when asked. Build stream results with this,
- * not with an object literal holding `get model()`: V8 gives such a literal a hidden class and a
- * descriptor array of its own at every evaluation, in the old generation, and the getter's closure
- * then keeps the request's objects (its upstream buffers) alive until the next full GC. Measured on
- * streamed requests: ~5 maps and ~6 KB promoted to the old generation per request, scavenges of
- * ~10 ms. */
+/** A StreamResult whose `model` is read from its source when asked: one shape for every backend's
+ * stream results (each had written the same object literal with `get model()`). */
 class SourcedStream {
   readonly type = 'stream' as const;
   readonly status: number;

@@ -4,7 +4,6 @@
 // its controllers are lazy (lazy-abort.ts): on the raw pass-through no AbortSignal is made at all.
 // Only an attempt after a failed one gets a controller of its own.
 import type { Logger } from 'pino';
-import type { Cancellation } from '../backends/cancellation.js';
 import type { CallContext } from '../backends/types.js';
 import { LazyAbortController } from './lazy-abort.js';
 import type { AttemptGuard } from './timeouts.js';
@@ -72,4 +71,3 @@ export function attemptContext(ctx: CallContext, controller: LazyAbortController
   return new LazyCallContext(ctx.requestId, ctx.tenant, ctx.logger, controller);
 }
 
-export type { Cancellation };

@@ -136,11 +136,6 @@ export class AttemptGuard {
     return this.controller;
   }
 
-  /** The attempt's signal (made by this read if nothing made it yet). */
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;

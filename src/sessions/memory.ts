@@ -81,9 +81,12 @@ export class MemorySessionStore implements SessionStore {
   async load(key: SessionKey): Promise<StoredSession | undefined> {
     const entry = this.#session(key);
     if (!entry) return undefined;
-    // Named fields, not `{ ...meta(entry), messages, hashes }`: fields added after a spread get a
-    // V8 hidden class of their own on every call (see backends/types.ts streamResult).
-    return { length: entry.messages.length, turns: entry.turns, createdAt: entry.createdAt, updatedAt: entry.updatedAt, bytes: entry.bytes, messages: entry.messages.slice(), hashes: entry.hashes.slice() };
+    // Fields added to meta()'s object, not `{ ...meta(entry), messages, hashes }`: fields added after
+    // a spread get a V8 hidden class of their own on every call (see server/response-headers.ts).
+    const loaded = meta(entry) as StoredSession;
+    loaded.messages = entry.messages.slice();
+    loaded.hashes = entry.hashes.slice();
+    return loaded;
   }
 
   async commit(key: SessionKey, input: CommitInput): Promise<SessionMeta> {

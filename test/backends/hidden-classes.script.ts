@@ -8,6 +8,7 @@ import { streamResult, type CallContext } from '../../src/backends/types.js';
 import { createLogger } from '../../src/logger.js';
 import { RequestAbort } from '../../src/resilience/request-abort.js';
 import { ResponseHeaders, respond } from '../../src/server/response-headers.js';
+import { MemorySessionStore } from '../../src/sessions/memory.js';
 
 declare function sameMap(a: unknown, b: unknown): boolean;
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -57,4 +58,9 @@ const [ca, cb] = twice(() => cancellationOf(ctx(new RequestAbort())));
 results['cancellation'] = haveSameMap(ca, cb);
 const [xa, xb] = twice(() => cancellationOf({ requestId: 'r', tenant: 't', logger, signal: new AbortController().signal }));
 results['signal cancellation'] = haveSameMap(xa, xb);
+const store = new MemorySessionStore({ ttlMs: 60_000, maxSessionBytes: 1 << 20, lock: { maxQueue: 8, waitMs: 5_000, ttlMs: 60_000 }, maxEntries: 10, maxBytes: 1 << 24 });
+const key = { tenant: 't', id: 's' };
+await store.commit(key, { keep: 0, append: [{ role: 'user', content: 'hi' }] });
+for (let i = 0; i < 3000; i++) await store.load(key);
+results['stored session'] = haveSameMap(await store.load(key), await store.load(key));
 process.stdout.write(JSON.stringify(results));

@@ -31,9 +31,9 @@ describe('the request timer', () => {
     const guard = r.guard();
     guard.arm(30_000, error);
     vi.advanceTimersByTime(29_999);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(codeOf(guard.signal)).toBe(code);
+    expect(codeOf(guard.cancel.signal)).toBe(code);
     expect(r.abort.stopped).toBe(false); // only the attempt ended; a fallback may still be tried
   });
 
@@ -42,9 +42,9 @@ describe('the request timer', () => {
     const guard = r.guard();
     guard.arm(1_000, headersTimeout);
     vi.advanceTimersByTime(149);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(codeOf(guard.signal)).toBe('gateway_timeout');
+    expect(codeOf(guard.cancel.signal)).toBe('gateway_timeout');
     expect(r.abort.stopped).toBe(true);
     expect((r.abort.reason as GatewayError).code).toBe('gateway_timeout');
   });
@@ -55,9 +55,9 @@ describe('the request timer', () => {
     guard.arm(100, idleTimeout);
     guard.pause();
     vi.advanceTimersByTime(499);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(codeOf(guard.signal)).toBe('gateway_timeout');
+    expect(codeOf(guard.cancel.signal)).toBe('gateway_timeout');
   });
 
   it('kicks move the idle period later on the one timer, which then fires at the last kick plus the period', () => {
@@ -71,9 +71,9 @@ describe('the request timer', () => {
     }
     // 600 ms in, six idle periods after the arm: still alive, 100 ms after the last kick it is not.
     vi.advanceTimersByTime(99);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(codeOf(guard.signal)).toBe('upstream_idle_timeout');
+    expect(codeOf(guard.cancel.signal)).toBe('upstream_idle_timeout');
   });
 
   it('a phase moved earlier re-arms the timer (headers after a long deadline)', () => {
@@ -81,7 +81,7 @@ describe('the request timer', () => {
     const guard = r.guard();
     guard.arm(50, headersTimeout);
     vi.advanceTimersByTime(50);
-    expect(codeOf(guard.signal)).toBe('upstream_headers_timeout');
+    expect(codeOf(guard.cancel.signal)).toBe('upstream_headers_timeout');
   });
 
   it('a pause longer than the period, then a kick: the period counts from the kick', () => {
@@ -90,12 +90,12 @@ describe('the request timer', () => {
     guard.arm(100, idleTimeout);
     guard.pause();
     vi.advanceTimersByTime(300);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
     guard.kick();
     vi.advanceTimersByTime(99);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(codeOf(guard.signal)).toBe('upstream_idle_timeout');
+    expect(codeOf(guard.cancel.signal)).toBe('upstream_idle_timeout');
   });
 
   it('a stream answered at once uses one timer from the headers to the end, and none after', () => {
@@ -116,26 +116,26 @@ describe('the request timer', () => {
     guard.dispose();
     r.timer.dispose();
     expect(vi.getTimerCount()).toBe(0);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
   });
 
   it('a new attempt after a timeout gets its own signal and a fresh phase', () => {
     const r = request();
     const first = r.guard();
-    expect(first.signal).toBe(r.abort.signal); // the first attempt borrows the request's signal
+    expect(first.cancel.signal).toBe(r.abort.signal); // the first attempt borrows the request's signal
     first.arm(100, headersTimeout);
     vi.advanceTimersByTime(100);
-    expect(codeOf(first.signal)).toBe('upstream_headers_timeout');
+    expect(codeOf(first.cancel.signal)).toBe('upstream_headers_timeout');
     first.dispose();
 
     const second = r.guard();
-    expect(second.signal).not.toBe(first.signal);
-    expect(second.signal.aborted).toBe(false);
+    expect(second.cancel.signal).not.toBe(first.cancel.signal);
+    expect(second.cancel.signal.aborted).toBe(false);
     second.arm(100, headersTimeout);
     vi.advanceTimersByTime(99);
-    expect(second.signal.aborted).toBe(false);
+    expect(second.cancel.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(codeOf(second.signal)).toBe('upstream_headers_timeout');
+    expect(codeOf(second.cancel.signal)).toBe('upstream_headers_timeout');
   });
 
   it('a disposed attempt is no longer timed: its phase ending later aborts nothing', () => {
@@ -144,7 +144,7 @@ describe('the request timer', () => {
     guard.arm(100, headersTimeout);
     guard.dispose();
     vi.advanceTimersByTime(1_000);
-    expect(guard.signal.aborted).toBe(false);
+    expect(guard.cancel.signal.aborted).toBe(false);
   });
 
   it('an attempt that is over is not aborted when the request ends later (as when it was unlinked)', () => {
@@ -155,7 +155,7 @@ describe('the request timer', () => {
     const second = r.guard(); // a signal of its own: the request's went with the first attempt
     second.dispose();
     r.abort.abort(new Error('client gone'));
-    expect(second.signal.aborted).toBe(false);
+    expect(second.cancel.signal.aborted).toBe(false);
   });
 });
 
@@ -167,7 +167,7 @@ describe('waits', () => {
     const reason = new GatewayError({ status: 499, message: 'gone', code: 'client_closed' });
     r.abort.abort(reason);
     await expect(waiting).rejects.toBe(reason);
-    expect(guard.signal.reason).toBe(reason);
+    expect(guard.cancel.signal.reason).toBe(reason);
   });
 
   it('a race on an aborted attempt rejects without waiting', async () => {
