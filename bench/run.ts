@@ -7,7 +7,10 @@
 //   --rounds N        A/B rounds per scenario (default 2)
 //   --duration S      seconds per autocannon run (default 5)
 //   --connections N   concurrent connections (default 32)
-//   --only a,b        scenarios: stateless,stream,stateful-memory,stateful-redis,cpu,memory
+//   --only a,b        scenarios: stateless,stream,stateful-memory,stateful-redis,cpu,memory, and
+//                     floor (not in the default run): bench/floor.ts, the gateway's framework with
+//                     none of its work (Hono + undici, body parsed and serialised once), in the
+//                     gateway's column against the same proxy, stateless and streamed
 //   --cpu-prof        run the gateway with --cpu-prof (profiles land in bench/results/profiles)
 //   --soak MIN        after the rest, steady stateless load for MIN minutes, sampling the gateway's RSS
 //   --ledger none     run the gateway without its JSONL ledger (to see what the ledger costs)
@@ -219,6 +222,16 @@ async function main() {
       gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(true) }),
       baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(true) }),
     });
+  if (only?.has('floor')) {
+    const floor = track(await startChild('floor.ts', [upstream.url]));
+    for (const stream of [false, true])
+      scenarios.push({
+        name: stream ? 'floor:stream' : 'floor:stateless',
+        note: 'not the gateway: bench/floor.ts (Hono + node-server + undici dispatch, the body parsed and serialised once, the upstream bytes passed back) against the same proxy',
+        gateway: () => ({ ...common, pid: floor.proc.pid, url: `${floor.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, body: chatBody(stream) }),
+        baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(stream) }),
+      });
+  }
   if (want('stateful-memory'))
     scenarios.push({
       name: 'stateful-memory',

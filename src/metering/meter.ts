@@ -58,6 +58,10 @@ export interface Meter {
   close(): Promise<void>;
 }
 
+/** Milliseconds to the microsecond: the digits below it are timer noise, and a double with all 17 of
+ * them costs JSON.stringify about a third more per ledger line (2.6 vs 1.9 µs a record, measured). */
+const toMicros = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 const isValidUsage = (u: Usage): boolean => isCount(u.input) && isCount(u.output) && isCount(u.cacheRead) && isCount(u.cacheWrite) && isCount(u.reasoning);
 
@@ -113,9 +117,9 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
           costUsd: invalid ? null : cost ? (cost.actual === undefined ? null : picoToUsdNumber(cost.actual)) : 0,
           counterfactualCostUsd: invalid ? null : cost ? (cost.counterfactual === undefined ? null : picoToUsdNumber(cost.counterfactual)) : 0,
           counterfactualModel: cost?.counterfactualModel ?? null,
-          latencyMs: input.durationMs,
-          ttftMs: input.ttftMs ?? null,
-          upstreamMs: input.upstreamMs ?? null,
+          latencyMs: toMicros(input.durationMs),
+          ttftMs: input.ttftMs === undefined ? null : toMicros(input.ttftMs),
+          upstreamMs: input.upstreamMs === undefined ? null : toMicros(input.upstreamMs),
           status: input.status,
           errorType: input.errorType ?? null,
           sessionHash: input.sessionId ? hashSession(input.tenant, input.sessionId) : null,

@@ -75,6 +75,17 @@ describe('meter', () => {
     expect(records[2]).toMatchObject({ status: 502, errorType: 'ModelErrorException', modelAnswered: null, costUsd: 0, counterfactualCostUsd: 0, tokens: { input: 0, output: 0 } });
   });
 
+  it('keeps times to the microsecond: the timer noise below it does not reach the ledger', () => {
+    const records: LedgerRecord[] = [];
+    const ledger = { write: (r: LedgerRecord) => void records.push(r), queueDepth: () => 0, flush: async () => {}, close: async () => {} };
+    const meter = createMeter({ config: meteringSchema.parse({ ledger: { type: 'none' } }), logger: spyLogger(), knownModels: [], ledger });
+    meter.record(input({ durationMs: 8.219778999999107, ttftMs: 3.0004999, upstreamMs: 0.1 + 0.2 }));
+    meter.record(input({ durationMs: Number.NaN, ttftMs: undefined, upstreamMs: undefined }));
+    expect(records[0]).toMatchObject({ latencyMs: 8.22, ttftMs: 3, upstreamMs: 0.3 });
+    expect(JSON.stringify(records[0])).toContain('"latencyMs":8.22,"ttftMs":3,"upstreamMs":0.3,');
+    expect(JSON.parse(JSON.stringify(records[1]))).toMatchObject({ latencyMs: null, ttftMs: null, upstreamMs: null });
+  });
+
   it('a metrics failure does not lose the ledger record', async () => {
     const records: LedgerRecord[] = [];
     const logger = spyLogger();

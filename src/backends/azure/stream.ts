@@ -56,11 +56,13 @@ function keyAt(data: string, key: string, from = 0): number {
   return -1;
 }
 
-/** The index just past the last `"usage":` when it is followed by a value other than null, else -1. */
+/** The index just past the last `"usage":` when it is followed by a value other than null, else -1.
+ * Searched from the end: OpenAI and Azure write `usage` as a chunk's last key, so the search
+ * stops after a few characters where a forward one walked the whole chunk. */
 function usageValueAt(data: string): number {
-  let at = keyAt(data, USAGE_KEY);
-  if (at === -1) return -1;
-  for (let next = at; next !== -1; next = keyAt(data, USAGE_KEY, at + USAGE_KEY.length)) at = next;
+  let at = data.lastIndexOf(USAGE_KEY);
+  while (at > 0 && data.charCodeAt(at - 1) !== 0x22) at = data.lastIndexOf(USAGE_KEY, at - 1);
+  if (at <= 0) return -1;
   let i = at + USAGE_KEY.length;
   while (data.charCodeAt(i) === 0x20) i++;
   return data.startsWith('null', i) ? -1 : i;

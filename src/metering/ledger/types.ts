@@ -24,6 +24,7 @@ export interface LedgerRecord {
   /** USD on the other backend's equivalent model; null without an equivalent or its price. */
   counterfactualCostUsd: number | null;
   counterfactualModel: string | null;
+  /** Milliseconds, rounded to the microsecond (as are ttftMs and upstreamMs). */
   latencyMs: number;
   ttftMs: number | null;
   upstreamMs: number | null;
