@@ -19,6 +19,12 @@
 // sessions); the input's `messages` then hold only what follows the head, and the whole body
 // travels with it (client.ts `withPreparedBody`).
 //
+// A session's heads share one append-only buffer (`HeadBytes`): a turn writes only the bytes its
+// new messages add, after the previous head, where nothing was written yet, instead of copying the
+// whole head into a new buffer every turn (that copy was a history-sized allocation per turn, kept
+// until the next major GC). Bytes a head covers never change once written; a second continuation
+// of the same head (a retried turn, a fork that kept it) finds the space after it taken and copies.
+//
 // What is kept is validated by the session's chain hashes (equal hash of message i ⇒ equal
 // messages 0…i), so a fork, an edited turn, another replica's commit or a full-history resend that
 // changed something simply misses and translates from scratch. Entries are immutable; a turn
@@ -44,7 +50,33 @@ export interface PreparedBody {
   sha256: string;
 }
 
-/** The translation of a session's first `length` messages. Never mutated once built. */
+/** Room a new head buffer leaves to grow into, as a share of what it holds: a session's turns then
+ * copy its head O(log n) times in all, not once per turn. */
+const HEAD_GROWTH = 0.5;
+
+/** The buffer behind a session's heads: each head is `bytes[0, head.length)`, and `used` is the
+ * longest any head reaches; bytes before `used` are never written again. */
+export interface HeadBytes {
+  bytes: Buffer;
+  used: number;
+}
+
+/** `head` (a view of `store`) followed by `added`: written in place when `head` is the newest head of
+ * its buffer and `added` fits after it, else into a new buffer with room to grow. */
+export function appendHead(store: HeadBytes, head: Buffer, added: string): { store: HeadBytes; head: Buffer } {
+  const length = head.length + Buffer.byteLength(added);
+  if (store.used !== head.length || length > store.bytes.length) {
+    const bytes = Buffer.allocUnsafeSlow(Math.ceil(length * (1 + HEAD_GROWTH)));
+    head.copy(bytes);
+    store = { bytes, used: head.length };
+  }
+  store.bytes.write(added, head.length);
+  store.used = length;
+  return { store, head: store.bytes.subarray(0, length) };
+}
+
+/** The translation of a session's first `length` messages. Never mutated once built (its head's
+ * bytes included: later heads only write after them). */
 interface Kept {
   length: number;
   /** Chain hash of message `length - 1`. */
@@ -54,6 +86,8 @@ interface Kept {
   /** Role of the first Converse message, when `done > 0`. */
   firstRole: ConversationRole | undefined;
   head: Buffer;
+  /** The buffer `head` is a view of. */
+  store: HeadBytes;
   /** SHA-256 state after `head`: only ever `copy()`ed. */
   headHash: Hash;
   tail: Message | undefined;
@@ -62,7 +96,8 @@ interface Kept {
 }
 
 const EMPTY_HEAD = Buffer.from(BODY_START);
-const EMPTY: Kept = { length: 0, hash: '', done: 0, firstRole: undefined, head: EMPTY_HEAD, headHash: createHash('sha256').update(EMPTY_HEAD), tail: undefined, system: [], toolNames: [] };
+// Full (`used` is its length): every session's first head is written into a buffer of its own.
+const EMPTY: Kept = { length: 0, hash: '', done: 0, firstRole: undefined, head: EMPTY_HEAD, store: { bytes: EMPTY_HEAD, used: EMPTY_HEAD.length }, headHash: createHash('sha256').update(EMPTY_HEAD), tail: undefined, system: [], toolNames: [] };
 
 const copyMessage = (m: Message): Message => ({ role: m.role, content: [...(m.content ?? [])] });
 
@@ -81,10 +116,10 @@ function extend(kept: Kept, messages: readonly ChatMessage[], length: number, ha
   const out = resume(kept);
   translateInto(out, messages, kept.length, length);
   const finished = out.messages.slice(0, -1);
-  let { head, headHash } = kept;
+  let { head, store, headHash } = kept;
   if (finished.length > 0) {
-    const added = Buffer.from(`${messagesJson(finished).slice(1, -1)},`);
-    head = Buffer.concat([head, added]);
+    const added = `${messagesJson(finished).slice(1, -1)},`;
+    ({ head, store } = appendHead(store, head, added));
     headHash = headHash.copy().update(added);
   }
   const tail = out.messages.at(-1);
@@ -95,6 +130,7 @@ function extend(kept: Kept, messages: readonly ChatMessage[], length: number, ha
     done: kept.done + finished.length,
     firstRole: kept.done > 0 ? kept.firstRole : finished[0]?.role,
     head,
+    store,
     headHash,
     tail,
     system: out.system,
@@ -102,7 +138,8 @@ function extend(kept: Kept, messages: readonly ChatMessage[], length: number, ha
   };
 }
 
-const keptBytes = (kept: Kept) => kept.head.length + (kept.tail ? messagesJson([kept.tail]).length * 2 : 0) + BYTES_PER_ENTRY;
+// The whole buffer counts: its room to grow is memory too.
+const keptBytes = (kept: Kept) => kept.store.bytes.length + (kept.tail ? messagesJson([kept.tail]).length * 2 : 0) + BYTES_PER_ENTRY;
 
 export interface ConverseRequest {
   /** With `body`: the input without the messages written in the kept head. */
@@ -130,6 +167,11 @@ export class HistoryCache {
   /** Kept sessions (for tests). */
   get size(): number {
     return this.#kept?.size ?? 0;
+  }
+
+  /** The head kept for a session, without refreshing it (for tests). */
+  keptHead(key: string): Buffer | undefined {
+    return this.#kept?.peek(key)?.head;
   }
 
   /** The Converse input for a call, as toConverseInput gives it, or, for a stateful turn, its body

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { converseBody } from '../../../src/backends/bedrock/body.js';
-import { HistoryCache, MIN_KEPT_BYTES } from '../../../src/backends/bedrock/history.js';
+import { appendHead, HistoryCache, MIN_KEPT_BYTES } from '../../../src/backends/bedrock/history.js';
 import { bedrockBackend } from '../../../src/backends/bedrock/index.js';
 import { toConverseInput, type ConverseRequestOptions } from '../../../src/backends/bedrock/request.js';
 import type { ChatBody, ChatMessage, HistoryRef } from '../../../src/backends/types.js';
@@ -154,6 +154,36 @@ describe('HistoryCache', () => {
     expect(cache.size).toBe(1);
     const history2 = [...turn1, { role: 'assistant', content: 'Sure.' }];
     expect(usedKept(cache, 't:s', history2, [{ role: 'user', content: 'And another?' }])).toBe(true);
+  });
+
+  it('a turn writes only what its messages add: the next head continues the previous head\'s buffer, whose bytes stay as they were', () => {
+    const cache = new HistoryCache(1 << 20);
+    let history = [system, ...pairs(40)];
+    const heads: Array<{ head: Buffer; text: string }> = [];
+    for (let turn = 0; turn < 6; turn++) {
+      const context = [...history, { role: 'user', content: `turn ${turn}?` }];
+      check(cache, options(context, history.length), ref('t:s', context));
+      const head = cache.keptHead('t:s')!;
+      heads.push({ head, text: head.toString('latin1') });
+      history = [...context, { role: 'assistant', content: `reply ${turn}` }];
+    }
+    // One buffer behind every head after the first turn's (which had no room yet): no head was copied.
+    expect(new Set(heads.slice(1).map((h) => h.head.buffer)).size).toBe(1);
+    for (const { head, text } of heads) expect(head.toString('latin1')).toBe(text);
+  });
+
+  it('a head continued twice: the second continuation gets a buffer of its own, and no head\'s bytes change', () => {
+    const first = appendHead({ bytes: Buffer.from('{"messages":['), used: 13 }, Buffer.from('{"messages":['), 'a,');
+    const a = appendHead(first.store, first.head, 'bb,');
+    expect(a.head.buffer).toBe(first.head.buffer);
+    const b = appendHead(first.store, first.head, 'cc,');
+    expect(b.head.buffer).not.toBe(first.head.buffer);
+    const c = appendHead(a.store, a.head, 'dd,');
+    expect([first.head, a.head, b.head, c.head].map(String)).toEqual(['{"messages":[a,', '{"messages":[a,bb,', '{"messages":[a,cc,', '{"messages":[a,bb,dd,']);
+    // Multi-byte text: the room left is counted in bytes.
+    const d = appendHead(c.store, c.head, `${'é🦊'.repeat(40)},`);
+    expect(String(d.head)).toBe(`{"messages":[a,bb,dd,${'é🦊'.repeat(40)},`);
+    expect(String(c.head)).toBe('{"messages":[a,bb,dd,');
   });
 
   it('a conversation sent whole in one request is kept for the next turn (the history was empty)', () => {
