@@ -33,6 +33,7 @@ class Upstream implements Dispatcher.DispatchHandler {
     this.head = new Promise((resolve, reject) => ((this.resolveHead = resolve), (this.rejectHead = reject)));
   }
 
+  onRequestStart(): void {}
   onResponseStart(_c: Dispatcher.DispatchController, status: number): void {
     this.resolveHead(status);
   }
