@@ -11,7 +11,7 @@ import { scrape } from './metrics.js';
 
 const SESSIONS = 100;
 const TURNS_EACH = 6;
-const LANES = 4;
+export const LANES = 4;
 const headers = (session: string) => ({ authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json', 'x-session-id': session });
 
 async function post(url: string, session: string, messages: unknown[]): Promise<void> {
@@ -20,14 +20,16 @@ async function post(url: string, session: string, messages: unknown[]): Promise<
   await r.arrayBuffer();
 }
 
-const history = (n: number) =>
+/** `n` stored messages of a conversation, user and assistant alternating (history-instructions.ts too). */
+export const history = (n: number) =>
   Array.from({ length: n }, (_, i) =>
     i % 2 === 0
       ? { role: 'user', content: `Question ${i / 2}: what else should I know about the quick brown fox and the lazy dog?` }
       : { role: 'assistant', content: `Answer ${(i - 1) / 2}: the fox is quick, the dog is lazy, and the gateway keeps the history.` },
   );
 
-async function lanes(count: number, work: (i: number) => Promise<void>): Promise<void> {
+/** `work(0…count-1)`, LANES at a time. */
+export async function lanes(count: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: LANES }, async () => {
     while (next < count) await work(next++);

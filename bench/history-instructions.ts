@@ -8,11 +8,13 @@
 // after the seeding and dumped after the turns. `main` is the event loop; `all` adds V8's helper
 // threads (concurrent marking, compiler) and libuv's pool.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { callgrindArgs, lastTotals, requireValgrind } from './callgrind.js';
 import { ROOT, freePort, startChild } from './children.js';
+import { history, lanes, LANES } from './history-cpu.js';
 import { BENCH_KEY, benchConfigYaml } from './config.js';
 import { median } from './load.js';
 import { GATEWAY_NODE_FLAGS } from '../src/cli/node-flags.js';
@@ -21,18 +23,16 @@ const DIST = process.argv[2] ?? join(ROOT, 'dist');
 // 50 sessions, not 100: under valgrind a turn takes ~50× longer.
 const SESSIONS = 50;
 const TURNS_EACH = 6;
-const LANES = 4;
 const ROUNDS = 2;
 const WARM = 2;
-if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+requireValgrind();
 const work = mkdtempSync(join(tmpdir(), 'stateroute-history-instr-'));
 const bedrock = await startChild('bedrock.ts');
 const port = await freePort();
 const configFile = join(work, 'gw.yaml');
 writeFileSync(configFile, benchConfigYaml({ port, azureUrl: 'http://127.0.0.1:9', bedrockUrl: bedrock.url, ledgerDir: join(work, 'ledger'), store: { type: 'memory' } }));
 const dir = mkdtempSync(join(work, 'cg-'));
-const cg = ['--tool=callgrind', '--smc-check=all-non-file', '--separate-threads=yes', '--dump-instr=no', '--collect-jumps=no', `--callgrind-out-file=${join(dir, 'cg.out')}`];
-const proc = spawn('valgrind', [...cg, process.execPath, ...GATEWAY_NODE_FLAGS, join(DIST, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const proc = spawn('valgrind', [...callgrindArgs(dir), process.execPath, ...GATEWAY_NODE_FLAGS, join(DIST, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 const url = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) { try { if ((await fetch(`${url}/healthz`)).ok) break; } catch {} await new Promise((r) => setTimeout(r, 250)); if (i > 1200) throw new Error('not ready'); }
 const agent = new Agent({ keepAlive: true, maxSockets: LANES });
@@ -47,24 +47,6 @@ function post(session: string, messages: unknown[]): Promise<void> {
     req.end(body);
   });
 }
-const history = (n: number) => Array.from({ length: n }, (_, i) => i % 2 === 0
-  ? { role: 'user', content: `Question ${i / 2}: what else should I know about the quick brown fox and the lazy dog?` }
-  : { role: 'assistant', content: `Answer ${(i - 1) / 2}: the fox is quick, the dog is lazy, and the gateway keeps the history.` });
-async function lanes(count: number, work: (i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: LANES }, async () => { while (next < count) await work(next++); }));
-}
-function lastTotals(): { main: number; all: number } {
-  const files = readdirSync(dir).map((f) => /^cg\.out\.(\d+)-(\d+)$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
-  const last = Math.max(...files.map((m) => Number(m[1])));
-  let main = 0, all = 0;
-  for (const m of files.filter((f) => Number(f[1]) === last)) {
-    const total = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dir, m[0]), 'utf8'));
-    all += Number(total![1]);
-    if (Number(m[2]) === 1) main = Number(total![1]);
-  }
-  return { main, all };
-}
 const out: Record<string, { main: number[]; all: number[] }> = {};
 async function phase(length: number, tag: string, measure: boolean) {
   const seed = history(length - 1);
@@ -74,7 +56,7 @@ async function phase(length: number, tag: string, measure: boolean) {
   await lanes(T, (i) => post(`${tag}-${i % SESSIONS}`, [{ role: 'user', content: `One more question, number ${i}?` }]));
   if (measure) {
     spawnSync('callgrind_control', ['-d', String(proc.pid)]);
-    const { main, all } = lastTotals();
+    const { main, all } = lastTotals(dir);
     (out[length] ??= { main: [], all: [] }).main.push(main / T);
     out[length].all.push(all / T);
     process.stderr.write(`${length}: ${(main / T / 1e6).toFixed(3)} M instr/turn main, ${(all / T / 1e6).toFixed(3)} M all\n`);

@@ -8,19 +8,20 @@
 // (optimising compiler, concurrent marking) and libuv's pool (file writes). Under valgrind the
 // optimising compiler is slow to settle, so the warm-up is long and `main` is the steadier figure.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { callgrindArgs, lastTotals, requireValgrind } from './callgrind.js';
 import { ROOT, freePort, startChild } from './children.js';
 import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' }, dist: { type: 'string', default: join(ROOT, 'dist') } } });
 const N = Number(values.requests);
 const WARMUP = Number(values.warmup);
-if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+requireValgrind();
 
 const work = mkdtempSync(join(tmpdir(), 'stateroute-instr-'));
 const upstream = await startChild('upstream.ts');
@@ -44,24 +45,6 @@ async function drive(count: number, url: string, headers: Record<string, string>
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (left-- > 0) await send(url, headers, body);
   }));
-}
-
-const callgrind = (outDir: string) => ['--tool=callgrind', '--smc-check=all-non-file', '--separate-threads=yes', '--dump-instr=no', '--collect-jumps=no', `--callgrind-out-file=${join(outDir, 'cg.out')}`];
-
-/** Instructions in the newest dump in dir: the main thread's and all threads'. With
- * --separate-threads a dump is one file per thread, `cg.out.<dump>-<thread>`; thread 01 is main. */
-function lastTotals(dir: string): { main: number; all: number } {
-  const files = readdirSync(dir).map((f) => /^cg\.out\.(\d+)-(\d+)$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
-  const last = Math.max(...files.map((m) => Number(m[1])));
-  let main = 0;
-  let all = 0;
-  for (const m of files.filter((f) => Number(f[1]) === last)) {
-    const total = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dir, m[0]), 'utf8'));
-    if (!total) throw new Error(`no totals in ${m[0]}`);
-    all += Number(total[1]);
-    if (Number(m[2]) === 1) main = Number(total[1]);
-  }
-  return { main, all };
 }
 
 async function measure(name: string, start: (dir: string) => Promise<{ pid: number; url: string; headers: Record<string, string>; stop(): void }>) {
@@ -105,7 +88,7 @@ try {
       const port = await freePort();
       const configFile = join(work, 'gateway.yaml');
       writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: 'http://127.0.0.1:9', ledgerDir: join(work, 'ledger'), store: { type: 'memory' } }));
-      const proc = spawn('valgrind', [...callgrind(dir), process.execPath, join(values.dist, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      const proc = spawn('valgrind', [...callgrindArgs(dir), process.execPath, join(values.dist, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       const url = `http://127.0.0.1:${port}`;
       await waitReady(url);
       return { pid: proc.pid!, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
@@ -113,7 +96,7 @@ try {
   }
   if (values.only.includes('proxy')) {
     results.proxy = await measure('proxy', async (dir) => {
-      const proc = spawn('valgrind', [...callgrind(dir), process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'proxy.ts'), upstream.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const proc = spawn('valgrind', [...callgrindArgs(dir), process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'proxy.ts'), upstream.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
       const url = await new Promise<string>((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url)));
       const path = `/openai/deployments/${DEPLOYMENT}/chat/completions?api-version=${API_VERSION}`;
       return { pid: proc.pid!, url: `${url}${path}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
