@@ -5,7 +5,7 @@
 import { batchesOf, type Backend, type BackendKind, type CallContext, type ChatCall, type ChatResult, type EmbeddingsCall, type JsonResult, type StreamChunk, type StreamResult } from '../backends/types.js';
 import type { TimeoutsConfig } from '../config/resilience.js';
 import type { BreakerTicket } from './breaker.js';
-import { carriesContent } from './chunks.js';
+import { carriesContent, startsWithText } from './chunks.js';
 import { attemptContext, type RequestAbort } from './request-abort.js';
 import { AttemptGuard, firstTokenTimeout, headersTimeout, idleTimeout, type RequestTimer } from './timeouts.js';
 
@@ -156,7 +156,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
         break;
       }
       preamble = preamble.length === 0 ? next.value : preamble.concat(next.value);
-      if (next.value.some(carriesContent)) break;
+      if (next.value.some(startsWithText) || next.value.some(carriesContent)) break;
     }
   } catch (err) {
     guard.abort(err);

@@ -14,16 +14,21 @@ const choicesOf = (value: Obj): Obj[] => (Array.isArray(value.choices) ? (value.
  * so a match with a bare `a"` in it is structure, never text inside a string. The opening quote is
  * checked apart: V8 searches much slower for a pattern that starts with a `"`. */
 const TEXT_DELTA = 'delta":{"content":"';
-const startsWithText = (json: string): boolean => {
+const textDeltaIn = (json: string): boolean => {
   const at = json.indexOf(TEXT_DELTA);
   return at > 0 && json.charCodeAt(at - 1) === 0x22 && json.charCodeAt(at + TEXT_DELTA.length) !== 0x22;
 };
+
+/** A chunk recognised as text without parsing it (carriesContent is then true too). A batch's first
+ * chunk is often the role-only one, which carriesContent must parse to rule out: asking this of the
+ * whole batch first finds the text chunk after it without that parse. */
+export const startsWithText = (chunk: StreamChunk): boolean => chunk.value === undefined && textDeltaIn(chunk.json);
 
 /** True once a chunk says something: content, a tool call, a refusal, a finish reason or usage.
  * Role-only chunks and Azure's `prompt_filter_results` chunk carry nothing and may be held back.
  * The common text chunk is recognised without parsing it. */
 export function carriesContent(chunk: StreamChunk): boolean {
-  if (chunk.value === undefined && startsWithText(chunk.json)) return true;
+  if (startsWithText(chunk)) return true;
   const value = valueOf(chunk);
   if (value.usage || value.error) return true;
   for (const choice of choicesOf(value)) {

@@ -31,10 +31,15 @@ export function exposedHeaders(headers: Headers | IncomingHttpHeaders | undefine
   if (!headers) return out;
   // Not `instanceof Headers`: the SDK's fetch is the undici package's (connect.ts), whose Headers
   // class is not the global one. A node-style header object holds no functions.
-  const each = (fn: (value: string, name: string) => void) =>
-    typeof headers.forEach === 'function'
-      ? (headers as Headers).forEach(fn)
-      : Object.entries(headers).forEach(([name, value]) => value !== undefined && fn(Array.isArray(value) ? value.join(', ') : value, name));
+  const each = (fn: (value: string, name: string) => void) => {
+    if (typeof headers.forEach === 'function') return (headers as Headers).forEach(fn);
+    // for-in, not Object.entries: no [name, value] array per header on the raw path's every call.
+    const raw = headers as IncomingHttpHeaders;
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) fn(Array.isArray(value) ? value.join(', ') : value, name);
+    }
+  };
   each((value, name) => {
     if (name === 'x-request-id') out['x-upstream-request-id'] = value;
     else if (

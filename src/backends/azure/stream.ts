@@ -34,6 +34,7 @@ const noop = () => {};
 // for a pattern that starts with a character as frequent in JSON as `"` many times slower (about
 // 1 µs per chunk and key).
 const USAGE_KEY = 'usage":';
+const NULL_USAGE_END = '"usage":null}';
 const MODEL_KEY = 'model":"';
 const FINISH_KEY = 'finish_reason":"';
 
@@ -60,6 +61,9 @@ function keyAt(data: string, key: string, from = 0): number {
  * Searched from the end: OpenAI and Azure write `usage` as a chunk's last key, so the search
  * stops after a few characters where a forward one walked the whole chunk. */
 function usageValueAt(data: string): number {
+  // Every chunk but the last says `"usage":null` as its last key; told apart by its end without a
+  // search (lastIndexOf is a runtime call, not a builtin: ~275 instructions per chunk, callgrind).
+  if (data.endsWith(NULL_USAGE_END)) return -1;
   let at = data.lastIndexOf(USAGE_KEY);
   while (at > 0 && data.charCodeAt(at - 1) !== 0x22) at = data.lastIndexOf(USAGE_KEY, at - 1);
   if (at <= 0) return -1;

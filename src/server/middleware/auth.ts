@@ -1,6 +1,6 @@
 // Gateway keys: clients send `Authorization: Bearer <key>` (or `api-key: <key>`, as Azure clients do).
 // Keys are held only as SHA-256 digests and compared in constant time.
-import { hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
@@ -9,22 +9,33 @@ import type { AppEnv } from '../context.js';
 export interface KeyEntry {
   name: string;
   tenant: string;
-  digest: Buffer;
+  /** The key's SHA-256 digest, base64 (44 characters). */
+  digest: string;
 }
 
-// One-shot crypto.hash (Node ≥ 20.12): no Hash object per request, 0.7 µs where createHash took 1.9.
-export const sha256 = (value: string): Buffer => hash('sha256', value, 'buffer');
+/** One-shot crypto.hash (Node ≥ 20.12), as a base64 string: no Hash object per request (0.7 µs where
+ * createHash took 1.9), and no Buffer either: Node builds a Buffer result by re-prototyping a
+ * Uint8Array, which cost as much again as the hash (1.3–2.3 vs 0.7–1.2 µs per check, measured). */
+export const sha256 = (value: string): string => hash('sha256', value, 'base64');
 
 /** Built once per config: plaintext keys are hashed here and dropped. */
 export function keyIndex(auth: Config['auth']): KeyEntry[] {
-  return auth.keys.map((k) => ({ name: k.name, tenant: k.tenant, digest: k.key ? sha256(k.key) : Buffer.from(k.sha256!, 'hex') }));
+  return auth.keys.map((k) => ({ name: k.name, tenant: k.tenant, digest: k.key ? sha256(k.key) : Buffer.from(k.sha256!, 'hex').toString('base64') }));
 }
 
-/** Scans every key with timingSafeEqual on equal-length digests, so timing reveals neither key nor position. */
+/** Equal digests, in time that depends only on their length (always 44): every character is
+ * compared, with no early exit, as crypto.timingSafeEqual does for buffers. */
+function sameDigest(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Scans every key, comparing whole digests, so timing reveals neither key nor position. */
 export function findKey(keys: KeyEntry[], presented: string): KeyEntry | undefined {
   const digest = sha256(presented);
   let found: KeyEntry | undefined;
-  for (const entry of keys) if (timingSafeEqual(entry.digest, digest) && !found) found = entry;
+  for (const entry of keys) if (sameDigest(entry.digest, digest) && !found) found = entry;
   return found;
 }
 

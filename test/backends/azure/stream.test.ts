@@ -145,6 +145,18 @@ describe('upstreamStream forwarding the upstream bytes', () => {
     expect(usage?.output).toBe(5);
   });
 
+  it('a usage written with spaces is still told apart: null is not usage, an object is', async () => {
+    const spaced = [
+      recorded[2]!.replace('"usage":null}', '"usage": null }'),
+      recorded[4]!.replace('"usage":{', '"usage": {').replace(/}$/, ' }'),
+    ];
+    const bytes = new TextEncoder().encode(spaced.map(sseData).join('') + 'data: [DONE]\n\n');
+    const { batches, usage } = await forwarded(true, [bytes]);
+    const chunks = batches.flat();
+    expect(chunks.map((c) => c.value !== undefined)).toEqual([false, true]);
+    expect(usage?.output).toBe(5);
+  });
+
   it('byte by byte: the same bytes reach the client', async () => {
     const pieces = Array.from({ length: lf.length }, (_, i) => lf.slice(i, i + 1));
     const { batches, usage } = await forwarded(true, pieces);
