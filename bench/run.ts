@@ -4,7 +4,7 @@
 // delays, two bare proxies (one per upstream) and `stateroute serve` (memory store; later a second
 // one on Redis). autocannon drives them from this process, systems alternating A B A B, and the
 // medians are reported. Options:
-//   --rounds N        A/B rounds per scenario (default 2)
+//   --rounds N        A/B rounds per scenario (default 3)
 //   --latency-rounds N  A/B rounds of the equal-load latency comparison (default 3)
 //   --duration S      seconds per autocannon run (default 5)
 //   --connections N   concurrent connections (default 32)
@@ -33,7 +33,7 @@ import { GATEWAY_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     'latency-rounds': { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
@@ -49,6 +49,10 @@ const { values } = parseArgs({
  * bare proxy slower (10206 → 8666 req/s stateless, 9679 → 9535 streamed, alternating, 2026-11-26),
  * so giving them to it would flatter the ratio. */
 const NODE_FLAGS: string[] = values['node-flags'] === 'none' ? [] : [...GATEWAY_NODE_FLAGS];
+/** A/B rounds per scenario: three, so each system's figure is a real median. The same gateway
+ * process, under the same load, used 292–500 µs of CPU per streamed request from one 4 s window to
+ * the next in one sitting (2026-11-26; the machine's speed drifts with its neighbours), and with two
+ * rounds the "median" was the mean of two such windows, one of them often the slow first. */
 const ROUNDS = Number(values.rounds);
 /** Rounds of the equal-load latency comparison: three, so the reported p99 is a real median. A p99
  * over one 5 s window rests on a few hundred requests and swings with single stalls of the shared

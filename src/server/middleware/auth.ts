@@ -42,12 +42,14 @@ export function findKey(keys: KeyEntry[], presented: string): KeyEntry | undefin
 const unauthorized = (message: string) =>
   new GatewayError({ status: 401, message, type: 'invalid_request_error', code: 'invalid_api_key', headers: { 'www-authenticate': 'Bearer' } });
 
-function presentedKey(authorization: string | undefined, apiKey: string | undefined): string | undefined {
+/** `api-key` is read only when there is no Authorization header (each header read on
+ * @hono/node-server's request runs its name and value checks). */
+function presentedKey(authorization: string | undefined, apiKey: () => string | undefined): string | undefined {
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     return match?.[1];
   }
-  return apiKey?.trim() || undefined;
+  return apiKey()?.trim() || undefined;
 }
 
 /** Reads the key index from the request's runtime snapshot, so a config reload rotates keys without a restart. */
@@ -59,7 +61,7 @@ export function gatewayAuth(): MiddlewareHandler<AppEnv> {
       c.set('tenant', 'anonymous');
       return next();
     }
-    const key = presentedKey(c.req.header('authorization'), c.req.header('api-key'));
+    const key = presentedKey(c.req.header('authorization'), () => c.req.header('api-key'));
     if (!key) throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");
     const entry = findKey(runtime.keys, key);
     if (!entry) throw unauthorized('Incorrect API key provided.');
