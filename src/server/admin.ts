@@ -7,14 +7,14 @@ import type { Meter } from '../metering/meter.js';
 import type { Runtime } from '../runtime.js';
 import { baseApp } from './base-app.js';
 import type { AppEnv } from './context.js';
-import { findKey, sha256 } from './middleware/auth.js';
+import { bearerKey, findKey, sha256 } from './middleware/auth.js';
 
 /** Serves the exposition text; checks the admin key from the request's runtime snapshot when one is set. */
 export function metricsHandler(meter: Meter): Handler<AppEnv> {
   return async function metrics(c) {
     const key = c.get('runtime').config.admin.key;
     if (key) {
-      const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      const presented = bearerKey(c.req.header('authorization'));
       if (!presented || !findKey([{ name: 'admin', tenant: 'admin', digest: sha256(key) }], presented))
         throw new GatewayError({ status: 401, message: 'The admin key is required for /metrics.', code: 'invalid_admin_key', headers: { 'www-authenticate': 'Bearer' } });
     }

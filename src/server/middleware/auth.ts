@@ -42,13 +42,14 @@ export function findKey(keys: KeyEntry[], presented: string): KeyEntry | undefin
 const unauthorized = (message: string) =>
   new GatewayError({ status: 401, message, type: 'invalid_request_error', code: 'invalid_api_key', headers: { 'www-authenticate': 'Bearer' } });
 
+/** The key of an `Authorization: Bearer <key>` header; undefined for any other scheme or shape. */
+export const bearerKey = (authorization: string | undefined): string | undefined =>
+  authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
+
 /** `api-key` is read only when there is no Authorization header (each header read on
  * @hono/node-server's request runs its name and value checks). */
 function presentedKey(authorization: string | undefined, apiKey: () => string | undefined): string | undefined {
-  if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1];
-  }
+  if (authorization) return bearerKey(authorization);
   return apiKey()?.trim() || undefined;
 }
 
