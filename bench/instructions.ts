@@ -1,6 +1,6 @@
 // Instructions per request, counted by valgrind's callgrind: the gateway (dist/) and the bare proxy,
 // non-streamed and streamed. Unlike CPU time it does not move with other load on the machine, so it
-// tells a 5 % change apart on a busy 2-core box. `npx tsx bench/instructions.ts [--requests N] [--only gateway,proxy] [--dist DIR]`
+// tells a 5 % change apart on a busy 2-core box. `npx tsx bench/instructions.ts [--requests N] [--only gateway,proxy,floor] [--dist DIR]`
 // (`--dist`: another build of the gateway, e.g. a copy of dist/ from before a change, for an A/B)
 // (build first: `npm run build`). Each system runs under callgrind; after a warm-up its counters
 // are zeroed, N requests are sent (4 at a time), and the dump's total is divided by N. Counted per
@@ -100,6 +100,15 @@ try {
       const url = await new Promise<string>((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url)));
       const path = `/openai/deployments/${DEPLOYMENT}/chat/completions?api-version=${API_VERSION}`;
       return { pid: proc.pid!, url: `${url}${path}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
+    });
+  }
+  if (values.only.includes('floor')) {
+    // The framework floor (bench/floor.ts): the gateway's stack without its own work, for an
+    // instruction count of what auth, routing, resilience, SSE translation and metering add.
+    results.floor = await measure('floor', async (dir) => {
+      const proc = spawn('valgrind', [...callgrindArgs(dir), process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'floor.ts'), upstream.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const url = await new Promise<string>((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url)));
+      return { pid: proc.pid!, url: `${url}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
     });
   }
   if (results.gateway && results.proxy)

@@ -24,6 +24,8 @@ export interface LoadOptions {
   requests?: unknown[];
   /** The process under test, for its CPU time (Linux /proc). */
   pid?: number | undefined;
+  /** Count the CPU time of the process's children too (a cluster's workers). */
+  tree?: boolean | undefined;
 }
 
 /** utime + stime of a process in µs, from /proc (clock ticks of 10 ms). */
@@ -33,8 +35,18 @@ export function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
+/** The same for a process and its live children (a node:cluster primary and its workers). A
+ * child's own counters are read, not the parent's cutime, which counts only children that exited. */
+export function treeCpuMicros(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  let total = cpuMicros(pid);
+  for (const child of children ? children.split(' ') : []) total += cpuMicros(Number(child));
+  return total;
+}
+
 export async function load(o: LoadOptions): Promise<RunNumbers> {
-  const cpuBefore = o.pid ? cpuMicros(o.pid) : 0;
+  const cpuOf = o.tree ? treeCpuMicros : cpuMicros;
+  const cpuBefore = o.pid ? cpuOf(o.pid) : 0;
   const result = (await autocannon({
     url: o.url,
     connections: o.connections,
@@ -50,7 +62,7 @@ export async function load(o: LoadOptions): Promise<RunNumbers> {
     errors: number;
     timeouts: number;
   };
-  const cpu = o.pid ? cpuMicros(o.pid) - cpuBefore : undefined;
+  const cpu = o.pid ? cpuOf(o.pid) - cpuBefore : undefined;
   return {
     cpuUsPerRequest: cpu === undefined || result.requests.total === 0 ? undefined : cpu / result.requests.total,
     rps: result.requests.average,

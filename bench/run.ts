@@ -8,7 +8,7 @@
 //   --latency-rounds N  A/B rounds of the equal-load latency comparison (default 3)
 //   --duration S      seconds per autocannon run (default 5)
 //   --connections N   concurrent connections (default 32)
-//   --only a,b        scenarios: stateless,stream,stateful-memory,stateful-redis,cpu,memory, and
+//   --only a,b        scenarios: stateless,stream,cluster,stateful-memory,stateful-redis,cpu,memory, and
 //                     floor (not in the default run): bench/floor.ts, the gateway's framework with
 //                     none of its work (Hono + undici, body parsed and serialised once), in the
 //                     gateway's column against the same proxy, stateless and streamed
@@ -18,7 +18,7 @@
 //   --node-flags none run the gateway on Node's default heap settings instead of its tuned V8 flags
 //                     (src/cli/node-flags.ts); the proxies always run on Node's defaults
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -66,6 +66,8 @@ const CONNECTIONS = Number(values.connections);
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const want = (s: string) => !only || only.has(s);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Processes per system in the cluster scenarios: one per core. */
+const WORKERS = availableParallelism();
 /** Turns per benchmark session: each connection plays 10-turn conversations back to back, a fresh session each. */
 const TURNS = 10;
 
@@ -195,14 +197,14 @@ async function main() {
   const proxy = track(await startChild('proxy.ts', [upstream.url]));
   const bedrockProxy = track(await startChild('proxy.ts', [bedrock.url]));
 
-  const startGateway = async (store: Parameters<typeof benchConfigYaml>[0]['store'], tag: string) => {
+  const startGateway = async (store: Parameters<typeof benchConfigYaml>[0]['store'], tag: string, extraArgs: string[] = []) => {
     const port = await freePort();
     const configFile = join(work, `gateway-${tag}.yaml`);
     writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: bedrock.url, ledgerDir: join(work, `ledger-${tag}`), store, ledger: values.ledger === 'none' ? 'none' : 'jsonl' }));
     const profDir = join(RESULTS, 'profiles');
     const nodeArgs = [...NODE_FLAGS, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     // The gateway's own log (warn and up) goes to a file next to the results, not into the report.
-    return track(await startGatewayChild({ configFile, port, nodeArgs, logFile: join(RESULTS, `gateway-${tag}.log`) }));
+    return track(await startGatewayChild({ configFile, port, nodeArgs, extraArgs, logFile: join(RESULTS, `gateway-${tag}.log`) }));
   };
   const gateway = await startGateway({ type: 'memory' }, 'memory');
   log(`upstream ${upstream.url}  bedrock ${bedrock.url}  proxy ${proxy.url}  gateway ${gateway.url}`);
@@ -233,6 +235,20 @@ async function main() {
       gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(true) }),
       baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(true) }),
     });
+  if (want('cluster')) {
+    // Like for like on every core: `serve --workers N` against N bare proxies behind one port
+    // (bench/proxy-cluster.ts). A cluster needs a shared session store, so this gateway uses Redis.
+    // CPU per request counts the primary and all its workers.
+    const clusterGateway = await startGateway({ type: 'redis', url: REDIS_URL, keyPrefix: `stateroute-bench-cluster-${process.pid}:` }, 'cluster', ['--workers', String(WORKERS)]);
+    const clusterProxy = track(await startChild('proxy-cluster.ts', [upstream.url, String(WORKERS)]));
+    for (const stream of [false, true])
+      scenarios.push({
+        name: `${stream ? 'stream' : 'stateless'} ×${WORKERS}`,
+        note: `${stream ? 'stream' : 'stateless'} with \`serve --workers ${WORKERS}\` against ${WORKERS} bare proxy processes (node:cluster, one port each); not a target, the targets are the single-process rows`,
+        gateway: () => ({ ...common, pid: clusterGateway.proc.pid, tree: true, url: `${clusterGateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(stream) }),
+        baseline: async () => ({ ...common, pid: clusterProxy.proc.pid, tree: true, url: `${clusterProxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(stream) }),
+      });
+  }
   if (only?.has('floor')) {
     const floor = track(await startChild('floor.ts', [upstream.url]));
     for (const stream of [false, true])
