@@ -2,7 +2,7 @@
 // chunks that carry nothing until the first one with content arrives (first-token timeout). Only
 // then is the attempt an answer; any failure before that can still be retried or fall back, since
 // nothing has reached the client.
-import { batchesOf, type Backend, type BackendKind, type CallContext, type ChatCall, type ChatResult, type EmbeddingsCall, type JsonResult, type StreamChunk, type StreamResult } from '../backends/types.js';
+import { batchesOf, isLastBatch, markLastBatch, type Backend, type BackendKind, type CallContext, type ChatCall, type ChatResult, type EmbeddingsCall, type JsonResult, type StreamChunk, type StreamResult } from '../backends/types.js';
 import type { TimeoutsConfig } from '../config/resilience.js';
 import type { BreakerTicket } from './breaker.js';
 import { carriesContent, startsWithText } from './chunks.js';
@@ -156,6 +156,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Answer> {
         break;
       }
       preamble = preamble.length === 0 ? next.value : preamble.concat(next.value);
+      if (preamble !== next.value && isLastBatch(next.value)) markLastBatch(preamble);
       if (next.value.some(startsWithText) || next.value.some(carriesContent)) break;
     }
   } catch (err) {

@@ -4,7 +4,7 @@
 // reaches the consumer as the iterator throwing, after the chunks already delivered and never as a
 // clean end, unless a fallback marked `acceptsPrefill` can continue the answer from the text
 // already sent, in which case only its continuation is streamed.
-import type { ChatCall, StreamChunk, Usage } from '../backends/types.js';
+import { isLastBatch, markLastBatch, type ChatCall, type StreamChunk, type Usage } from '../backends/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { StreamAnswer } from './attempt.js';
 import { asContinuation, carriesContent, chunkText, completionId, withUsage } from './chunks.js';
@@ -114,13 +114,33 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk[]> {
       const c = outChunk(chunk);
       if (c) kept.push(c);
     }
-    return kept;
+    return isLastBatch(batch) ? markLastBatch(kept) : kept;
+  };
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    options.onEnd();
+  };
+  /** The answer is complete: settle the attempt (before its last batch goes out, when it has one). */
+  const succeed = (): void => {
+    finished = true;
+    current.guard.dispose();
+    current.ticket.success();
+    end();
   };
 
   try {
     for (;;) {
       try {
+        // The stream's last batch (types.ts, isLastBatch) is handed on as the last: the attempt is
+        // settled first, since the consumer may not ask for more.
         const preamble = out(current.preamble);
+        if (isLastBatch(current.preamble)) {
+          succeed();
+          if (preamble.length > 0) yield preamble;
+          return;
+        }
         if (preamble.length > 0) yield preamble;
         if (!current.ended)
           for (;;) {
@@ -129,11 +149,14 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk[]> {
             current.guard.pause();
             if (next.done) break;
             const batch = out(next.value);
+            if (isLastBatch(next.value)) {
+              succeed();
+              if (batch.length > 0) yield batch;
+              return;
+            }
             if (batch.length > 0) yield batch;
           }
-        finished = true;
-        current.guard.dispose();
-        current.ticket.success();
+        succeed();
         return;
       } catch (err) {
         current.guard.abort(err);
@@ -154,6 +177,6 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk[]> {
   } finally {
     // The consumer stopped reading (client gone), or the stream failed: release the upstream.
     if (!finished) release(current);
-    options.onEnd();
+    end();
   }
 }

@@ -1,6 +1,6 @@
 // Failures after the first byte: honest errors, idle timeout, and the continuation from a prefill.
 import { describe, expect, it } from 'vitest';
-import { batchesOf, type Backend, type ChatCall, type ChatResult, type StreamChunk, type StreamResult, type Usage } from '../../src/backends/types.js';
+import { batchesOf, isLastBatch, markLastBatch, type Backend, type ChatCall, type ChatResult, type StreamChunk, type StreamResult, type Usage } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { callWithResilience } from '../../src/resilience/call.js';
 import { callFor, consume, context, fakes, fastPolicy, question, targets } from './helpers.js';
@@ -209,6 +209,46 @@ describe('a stream that fails after the first byte', () => {
     expect(contents).toEqual([['', 'The ', 'quick '], ['brown '], ['', 'fox', ' jumps.'], ['']]);
     expect(seen.flat().map((c) => JSON.parse(c.json).id)).toEqual(Array(8).fill('b'));
     expect(result.answeredBy).toBe(1);
+  });
+
+  it('a last batch (backends/types.ts) is relayed as the last: nothing more is asked of the backend, and the consumer still sees the end', async () => {
+    const mk = (content: string, finish: string | null = null): StreamChunk => ({ json: JSON.stringify({ id: 'l', model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] }) });
+    const settle = async (reads: StreamChunk[][]) => {
+      let asked = 0;
+      let asks: number | undefined;
+      const backend: Backend = {
+        name: 'last',
+        kind: 'stateless',
+        provider: 'fake',
+        models: () => ['gpt-4o'],
+        async chat() {
+          const iterator: AsyncIterator<StreamChunk[]> = {
+            next: async () => {
+              asked++;
+              const value = reads.shift();
+              return value ? { done: false, value } : { done: true, value: undefined };
+            },
+          };
+          return { type: 'stream', status: 200, headers: {}, model: 'last', batches: { [Symbol.asyncIterator]: () => iterator }, usage: () => undefined };
+        },
+      };
+      const result = await callWithResilience({ targets: [{ backend, acceptsPrefill: false }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
+      const seen: string[][] = [];
+      const iterator = batchesOf(streamOf(result))[Symbol.asyncIterator]();
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        seen.push(next.value.map((c) => JSON.parse(c.json).choices[0].delta.content as string));
+        if (isLastBatch(next.value)) asks = asked;
+      }
+      return { seen, asked, asksAtLast: asks };
+    };
+    // In the preamble (the first read already has the end) and after it (a later read has it).
+    const first = await settle([markLastBatch([mk('Hello '), mk('world', 'stop')])]);
+    expect(first).toEqual({ seen: [['Hello ', 'world']], asked: 1, asksAtLast: 1 });
+    const later = await settle([[mk('Hello ')], markLastBatch([mk('world', 'stop')])]);
+    expect(later).toEqual({ seen: [['Hello '], ['world']], asked: 2, asksAtLast: 2 });
+    // The first read carries nothing yet (an empty delta), so the peek joins it to the last one: still the last.
+    const joined = await settle([[mk('')], markLastBatch([mk('Hello', 'stop')])]);
+    expect(joined).toEqual({ seen: [['', 'Hello']], asked: 2, asksAtLast: 2 });
   });
 
   it('a client that stops reading releases the upstream stream', async () => {

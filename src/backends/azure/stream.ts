@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
 import { SSEStreamDecoder } from '../../streaming/sse.js';
-import type { StreamChunk, Usage } from '../types.js';
+import { markLastBatch, type StreamChunk, type Usage } from '../types.js';
 import { gatewayErrorFromBody } from './error.js';
 import { normaliseUsage } from './response.js';
 
@@ -158,7 +158,12 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
         }
         batch.push({ json: data, wire: event.bytes, wireStart: event.start, wireEnd: event.end });
       }
-      if (batch.length > 0) yield batch;
+      if (done && !sourceDone) {
+        // The end came with this read: let go of the upstream now, so the batch can say it is the last.
+        sourceDone = true;
+        await source.return?.()?.catch(noop);
+      }
+      if (batch.length > 0) yield done ? markLastBatch(batch) : batch;
       if (failure) throw failure;
       if (done || sourceDone) break;
     }

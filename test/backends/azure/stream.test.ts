@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { upstreamStream } from '../../../src/backends/azure/stream.js';
 import { chatRequestBody } from '../../../src/backends/azure/request.js';
+import { isLastBatch } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
 import { sseBytes } from '../../../src/server/sse-response.js';
 import { sseData } from '../../../src/streaming/sse.js';
@@ -84,6 +85,49 @@ describe('upstreamStream', () => {
     const batches: string[][] = [];
     for await (const batch of stream.batches) batches.push(batch.map((c) => c.json));
     expect(batches).toEqual([recorded]);
+  });
+
+  it('the batch that came with [DONE] is marked the last, after the upstream body was let go; earlier batches are not', async () => {
+    const text = recorded.map(sseData).join('') + 'data: [DONE]\n\n';
+    const split = text.indexOf(`data: ${recorded[3]}`);
+    let returned = false;
+    let returnedBeforeLast: boolean | undefined;
+    const body: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]() {
+        const reads = [text.slice(0, split), text.slice(split)].map((t) => new TextEncoder().encode(t));
+        return {
+          next: async () => (reads.length ? { done: false, value: reads.shift()! } : { done: true, value: undefined }),
+          return: async () => {
+            returned = true;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    const stream = upstreamStream({ body, clientWantsUsage: true, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+    const marks: boolean[] = [];
+    for await (const batch of stream.batches) {
+      marks.push(isLastBatch(batch));
+      if (isLastBatch(batch)) returnedBeforeLast = returned;
+    }
+    expect(marks).toEqual([false, true]);
+    expect(returnedBeforeLast).toBe(true);
+    expect(stream.usage()?.output).toBe(5);
+  });
+
+  it('no batch is marked the last when the upstream ends without [DONE] or breaks', async () => {
+    for (const bytes of [new TextEncoder().encode(recorded.map(sseData).join('')), wire.subarray(0, wire.length - 300)]) {
+      async function* oneRead() {
+        yield bytes;
+      }
+      const stream = upstreamStream({ body: oneRead(), clientWantsUsage: true, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+      const marks: boolean[] = [];
+      await (async () => {
+        for await (const batch of stream.batches) marks.push(isLastBatch(batch));
+      })().catch(() => {});
+      expect(marks.length).toBeGreaterThan(0);
+      expect(marks.every((m) => !m)).toBe(true);
+    }
   });
 
   it('an error event in a read: the chunks before it first, then the error, and nothing after it', async () => {

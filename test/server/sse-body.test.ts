@@ -1,0 +1,79 @@
+// sseBody: the SSE response body read the way @hono/node-server's writer reads it (getReader, read
+// until done), here for a stream whose last batch is marked as such (backends/types.ts, isLastBatch).
+import { describe, expect, it } from 'vitest';
+import { markLastBatch, streamResult, type StreamChunk } from '../../src/backends/types.js';
+import { GatewayError } from '../../src/errors.js';
+import { sseBody, type StreamHooks } from '../../src/server/sse-response.js';
+
+const dec = new TextDecoder();
+
+/** A stream of the given batches; `asked` counts next() calls, and asking after `stopAt` fails the test. */
+function source(batches: StreamChunk[][], stopAt = Infinity) {
+  const state = { asked: 0 };
+  const iterable: AsyncIterable<StreamChunk[]> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        state.asked++;
+        if (state.asked > stopAt) throw new Error('asked for a batch after the last one');
+        const value = batches.shift();
+        return value ? { done: false, value } : { done: true, value: undefined };
+      },
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+  return { state, result: streamResult({ status: 200, headers: {}, model: () => 'm', usage: () => undefined, batches: iterable }) };
+}
+
+async function readAll(body: ReadableStream<Uint8Array>): Promise<string[]> {
+  const reader = body.getReader();
+  const values: string[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return values;
+    values.push(dec.decode(value));
+  }
+}
+
+function hooks(extra: Partial<StreamHooks> = {}) {
+  const ends: unknown[] = [];
+  return { ends, hooks: { onEnd: (o: unknown) => ends.push(o), ...extra } as StreamHooks };
+}
+
+describe('sseBody and the last batch', () => {
+  it('the last batch and [DONE] go out in one read, and no later batch is asked for', async () => {
+    const { state, result } = source([[{ json: '{"a":1}' }], markLastBatch([{ json: '{"b":2}' }, { json: '{"c":3}' }])], 2);
+    const h = hooks();
+    const values = await readAll(sseBody(result, h.hooks, () => {}));
+    expect(values).toEqual(['data: {"a":1}\n\n', 'data: {"b":2}\n\ndata: {"c":3}\n\ndata: [DONE]\n\n']);
+    expect(state.asked).toBe(2);
+    expect(h.ends).toEqual([{ ok: true }]);
+  });
+
+  it('an unmarked stream still ends with a read for the end', async () => {
+    const { state, result } = source([[{ json: '{"a":1}' }]]);
+    const h = hooks();
+    expect(await readAll(sseBody(result, h.hooks, () => {}))).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
+    expect(state.asked).toBe(2);
+    expect(h.ends).toEqual([{ ok: true }]);
+  });
+
+  it('the end hook runs before [DONE]; if it fails, the last batch is followed by the error event instead', async () => {
+    const order: string[] = [];
+    const ok = hooks({ beforeDone: async () => void order.push('beforeDone') });
+    const okValues = await readAll(sseBody(source([markLastBatch([{ json: '{"a":1}' }])], 1).result, { ...ok.hooks, onEnd: (o) => (order.push('end'), ok.ends.push(o)) }, () => {}));
+    expect(okValues).toEqual(['data: {"a":1}\n\ndata: [DONE]\n\n']);
+    expect(order).toEqual(['beforeDone', 'end']);
+
+    const failing = hooks({
+      beforeDone: async () => {
+        throw new GatewayError({ status: 503, message: 'The session could not be saved.', code: 'session_store_unavailable' });
+      },
+    });
+    const values = await readAll(sseBody(source([markLastBatch([{ json: '{"a":1}' }])], 1).result, failing.hooks, () => {}));
+    expect(values).toHaveLength(1);
+    expect(values[0]!.startsWith('data: {"a":1}\n\ndata: {"error":')).toBe(true);
+    expect(JSON.parse(values[0]!.split('\n\n')[1]!.slice(6)).error.code).toBe('session_store_unavailable');
+    expect(values[0]).not.toContain('[DONE]');
+    expect(failing.ends).toEqual([{ ok: false, error: expect.objectContaining({ code: 'session_store_unavailable' }) }]);
+  });
+});
