@@ -40,11 +40,11 @@ function hooks(extra: Partial<StreamHooks> = {}) {
 }
 
 describe('sseBody and the last batch', () => {
-  it('the last batch and [DONE] go out in one read, and no later batch is asked for', async () => {
+  it('after the last batch comes [DONE], and no later batch is asked for', async () => {
     const { state, result } = source([[{ json: '{"a":1}' }], markLastBatch([{ json: '{"b":2}' }, { json: '{"c":3}' }])], 2);
     const h = hooks();
     const values = await readAll(sseBody(result, h.hooks, () => {}));
-    expect(values).toEqual(['data: {"a":1}\n\n', 'data: {"b":2}\n\ndata: {"c":3}\n\ndata: [DONE]\n\n']);
+    expect(values).toEqual(['data: {"a":1}\n\n', 'data: {"b":2}\n\ndata: {"c":3}\n\n', 'data: [DONE]\n\n']);
     expect(state.asked).toBe(2);
     expect(h.ends).toEqual([{ ok: true }]);
   });
@@ -61,7 +61,7 @@ describe('sseBody and the last batch', () => {
     const order: string[] = [];
     const ok = hooks({ beforeDone: async () => void order.push('beforeDone') });
     const okValues = await readAll(sseBody(source([markLastBatch([{ json: '{"a":1}' }])], 1).result, { ...ok.hooks, onEnd: (o) => (order.push('end'), ok.ends.push(o)) }, () => {}));
-    expect(okValues).toEqual(['data: {"a":1}\n\ndata: [DONE]\n\n']);
+    expect(okValues).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
     expect(order).toEqual(['beforeDone', 'end']);
 
     const failing = hooks({
@@ -70,10 +70,11 @@ describe('sseBody and the last batch', () => {
       },
     });
     const values = await readAll(sseBody(source([markLastBatch([{ json: '{"a":1}' }])], 1).result, failing.hooks, () => {}));
-    expect(values).toHaveLength(1);
-    expect(values[0]!.startsWith('data: {"a":1}\n\ndata: {"error":')).toBe(true);
-    expect(JSON.parse(values[0]!.split('\n\n')[1]!.slice(6)).error.code).toBe('session_store_unavailable');
-    expect(values[0]).not.toContain('[DONE]');
+    expect(values).toHaveLength(2);
+    expect(values[0]).toBe('data: {"a":1}\n\n');
+    expect(values[1]!.startsWith('data: {"error":')).toBe(true);
+    expect(JSON.parse(values[1]!.slice(6)).error.code).toBe('session_store_unavailable');
+    expect(values.join('')).not.toContain('[DONE]');
     expect(failing.ends).toEqual([{ ok: false, error: expect.objectContaining({ code: 'session_store_unavailable' }) }]);
   });
 });
