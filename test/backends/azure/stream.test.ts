@@ -115,6 +115,26 @@ describe('upstreamStream', () => {
     expect(stream.usage()?.output).toBe(5);
   });
 
+  it('usage is read from a dropped usage-only chunk whatever its key order, and a chunk with usage and content is forwarded whole', async () => {
+    const usage = '{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}';
+    const reads = [
+      // usage last (its object parsed alone), usage first (the whole chunk parsed), usage with a choice (forwarded)
+      `{"id":"c","choices":[],"usage":${usage}}`,
+      `{"usage":${usage},"id":"c","choices":[]}`,
+      `{"id":"c","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}],"usage":${usage}}`,
+    ];
+    for (const [i, json] of reads.entries()) {
+      async function* oneRead() {
+        yield new TextEncoder().encode(sseData(json) + 'data: [DONE]\n\n');
+      }
+      const stream = upstreamStream({ body: oneRead(), clientWantsUsage: false, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+      const out: string[] = [];
+      for await (const batch of stream.batches) for (const chunk of batch) out.push(chunk.json);
+      expect(stream.usage()).toEqual({ input: 7, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+      expect(out).toEqual(i === 2 ? [json] : []);
+    }
+  });
+
   it('no batch is marked the last when the upstream ends without [DONE] or breaks', async () => {
     for (const bytes of [new TextEncoder().encode(recorded.map(sseData).join('')), wire.subarray(0, wire.length - 300)]) {
       async function* oneRead() {
