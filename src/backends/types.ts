@@ -154,8 +154,8 @@ export const streamResult = (source: StreamSource): StreamResult => new SourcedS
 /** Batches after which their stream has nothing more: the backend saw the stream's end (`[DONE]`)
  * in the same upstream read and has already let go of the upstream. A consumer may finish on such a
  * batch instead of asking for a next one that cannot come: that question went through every layer
- * (SSE body → relay → attempt guard → translator → upstream body), a dozen promise steps and a
- * separate socket write for `[DONE]`, per streamed request. Asking anyway still ends the iteration,
+ * (SSE body → relay → attempt guard → translator → upstream body), a dozen promise steps per
+ * streamed request. Asking anyway still ends the iteration,
  * so consumers that do not look are unaffected. A WeakSet, not a field on the array: a field would
  * give these arrays a hidden class of their own, and every consumer a second shape to handle. */
 const LAST_BATCHES = new WeakSet<readonly StreamChunk[]>();

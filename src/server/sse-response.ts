@@ -112,10 +112,10 @@ class SseSource {
       this.hooks.onBatch?.(next.value);
       // The stream's last batch (the upstream's end came in the same read): end here, and `[DONE]`
       // is the next read's, instead of a read through every layer for an end that cannot differ.
-      // Not one buffer with the batch: that copy was a fresh ~6 KB ArrayBuffer per stream (the
-      // batch is a view of the upstream's read), and the extra external memory made the young
-      // generation's pauses longer: equal-load streamed p99 12–15 → 17–53 ms, alternating.
-      // Both writes fall in one tick, so node's http sends them in one socket write anyway.
+      // Not copied onto the batch in one buffer: that made a fresh ~6 KB ArrayBuffer per stream (the
+      // batch is otherwise a view of the upstream's read), and with it the equal-load streamed p99
+      // went 12–15 → 17–53 ms (alternating with the build before; the cause was not traced). Both
+      // writes fall in one tick, so node's http sends them in one socket write anyway (strace).
       if (isLastBatch(next.value)) this.tail = await this.finish();
       return { done: false, value: sseBytes(next.value) };
     } catch (err) {
