@@ -30,6 +30,6 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  process.env.PROXY_PORT ??= '0';
+  // A worker is proxy.ts itself, on the primary's port (PROXY_PORT, from fork's environment).
   await import('./proxy.js');
 }

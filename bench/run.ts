@@ -210,6 +210,8 @@ async function main() {
   log(`upstream ${upstream.url}  bedrock ${bedrock.url}  proxy ${proxy.url}  gateway ${gateway.url}`);
 
   const common = { connections: CONNECTIONS, durationS: DURATION };
+  /** What a client of Azure sends the bare proxies. */
+  const azureHeaders = { 'api-key': AZURE_KEY, 'content-type': 'application/json' };
   const azurePath = `/openai/deployments/${DEPLOYMENT}/chat/completions?api-version=${API_VERSION}`;
   // The stateful baseline: the client keeps the history itself and sends a signed Converse call of
   // the benchmark sessions' mean length (turn t sends 2t+1 messages; t = 0…9 → 10 on average).
@@ -225,7 +227,7 @@ async function main() {
       note: 'POST /v1/chat/completions → Azure (instant upstream), JSON answer',
       latencyAtEqualLoad: true,
       gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(false) }),
-      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(false) }),
+      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: azureHeaders, body: chatBody(false) }),
     });
   if (want('stream'))
     scenarios.push({
@@ -233,7 +235,7 @@ async function main() {
       note: 'the same with stream:true: 22 SSE chunks + usage + [DONE]',
       latencyAtEqualLoad: true,
       gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(true) }),
-      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(true) }),
+      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: azureHeaders, body: chatBody(true) }),
     });
   if (want('cluster')) {
     // Like for like on every core: `serve --workers N` against N bare proxies behind one port
@@ -244,9 +246,9 @@ async function main() {
     for (const stream of [false, true])
       scenarios.push({
         name: `${stream ? 'stream' : 'stateless'} ×${WORKERS}`,
-        note: `${stream ? 'stream' : 'stateless'} with \`serve --workers ${WORKERS}\` against ${WORKERS} bare proxy processes (node:cluster, one port each); not a target, the targets are the single-process rows`,
+        note: `${stream ? 'stream' : 'stateless'} with \`serve --workers ${WORKERS}\` against ${WORKERS} bare proxy processes (node:cluster, sharing one port); not a target, the targets are the single-process rows`,
         gateway: () => ({ ...common, pid: clusterGateway.proc.pid, tree: true, url: `${clusterGateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(stream) }),
-        baseline: async () => ({ ...common, pid: clusterProxy.proc.pid, tree: true, url: `${clusterProxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(stream) }),
+        baseline: async () => ({ ...common, pid: clusterProxy.proc.pid, tree: true, url: `${clusterProxy.url}${azurePath}`, headers: azureHeaders, body: chatBody(stream) }),
       });
   }
   if (only?.has('floor')) {
@@ -256,7 +258,7 @@ async function main() {
         name: stream ? 'floor:stream' : 'floor:stateless',
         note: 'not the gateway: bench/floor.ts (Hono + node-server + undici dispatch, the body parsed and serialised once, the upstream bytes passed back) against the same proxy',
         gateway: () => ({ ...common, pid: floor.proc.pid, url: `${floor.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, body: chatBody(stream) }),
-        baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: { 'api-key': AZURE_KEY, 'content-type': 'application/json' }, body: chatBody(stream) }),
+        baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: azureHeaders, body: chatBody(stream) }),
       });
   }
   if (want('stateful-memory'))

@@ -213,7 +213,7 @@ describe('a stream that fails after the first byte', () => {
 
   it('a last batch (backends/types.ts) is relayed as the last: nothing more is asked of the backend, and the consumer still sees the end', async () => {
     const mk = (content: string, finish: string | null = null): StreamChunk => ({ json: JSON.stringify({ id: 'l', model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] }) });
-    const settle = async (reads: StreamChunk[][]) => {
+    const settle = async (reads: StreamChunk[][], withFallback = false) => {
       let asked = 0;
       let asks: number | undefined;
       const backend: Backend = {
@@ -232,7 +232,10 @@ describe('a stream that fails after the first byte', () => {
           return { type: 'stream', status: 200, headers: {}, model: 'last', batches: { [Symbol.asyncIterator]: () => iterator }, usage: () => undefined };
         },
       };
-      const result = await callWithResilience({ targets: [{ backend, acceptsPrefill: false }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
+      // With a prefill-capable fallback the relay tracks the text and hands on batches of its own:
+      // those must carry the mark too.
+      const list = withFallback ? [{ backend, acceptsPrefill: false }, { backend: fakes().fallback, acceptsPrefill: true }] : [{ backend, acceptsPrefill: false }];
+      const result = await callWithResilience({ targets: list, policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
       const seen: string[][] = [];
       const iterator = batchesOf(streamOf(result))[Symbol.asyncIterator]();
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
@@ -249,6 +252,8 @@ describe('a stream that fails after the first byte', () => {
     // The first read carries nothing yet (an empty delta), so the peek joins it to the last one: still the last.
     const joined = await settle([[mk('')], markLastBatch([mk('Hello', 'stop')])]);
     expect(joined).toEqual({ seen: [['', 'Hello']], asked: 2, asksAtLast: 2 });
+    const tracked = await settle([[mk('Hello ')], markLastBatch([mk('world', 'stop')])], true);
+    expect(tracked).toEqual({ seen: [['Hello '], ['world']], asked: 2, asksAtLast: 2 });
   });
 
   it('a client that stops reading releases the upstream stream', async () => {
