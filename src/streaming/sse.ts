@@ -23,6 +23,10 @@ export interface SSEEvent {
   end?: number;
 }
 
+/** `data: ` at `at` in the bytes. */
+const isDataField = (b: Uint8Array, at: number): boolean =>
+  b[at] === 0x64 && b[at + 1] === 0x61 && b[at + 2] === 0x74 && b[at + 3] === 0x61 && b[at + 4] === 0x3a && b[at + 5] === 0x20;
+
 /** Turns lines into events; a blank line dispatches the event collected so far. */
 export class SSEDecoder {
   /** The `data:` lines so far, joined with "\n" (almost every event has exactly one). */
@@ -153,7 +157,10 @@ export class SSEStreamDecoder {
     const oneByte = text.length === chunk.length - from;
     let i = 0;
     let at = from;
-    while (text.startsWith('data: ', i)) {
+    // `at` is where the next event starts in the bytes: its `data: ` is checked there, byte by byte
+    // (TurboFan compiles startsWith at an offset to a loop that re-dispatches on the string's
+    // representation for every character: ~420 instructions an event, callgrind).
+    while (isDataField(chunk, at)) {
       const lf = text.indexOf('\n', i + 6);
       // The event is cut off by the chunk's end, or has more lines than one: the general path.
       if (lf === -1 || text.charCodeAt(lf + 1) !== LF) break;

@@ -37,6 +37,10 @@ const USAGE_KEY = 'usage":';
 const NULL_USAGE_END = '"usage":null}';
 const MODEL_KEY = 'model":"';
 const FINISH_KEY = 'finish_reason":"';
+/** How a content chunk in OpenAI's key order ends (choices, then usage, last): no finish reason and
+ * no usage. A chunk that ends so needs no search for either: the finish key's search was ~14 k of the
+ * ~84 k instructions the translator spent on the benchmark's 24-event stream (callgrind). */
+const PLAIN_END = '"finish_reason":null}],"usage":null}';
 
 /** Model names as strings of their own: a slice of the decoded read keeps the whole read alive for
  * as long as anything holds the name. Copying it halved what a streamed request promotes to the old
@@ -126,10 +130,18 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
       const batch: StreamChunk[] = [];
       // An error event still lets the chunks before it through first, as they came before it.
       let failure: GatewayError | undefined;
-      for (const event of events) {
+      for (let e = 0; e < events.length; e++) {
+        const event = events[e]!;
+        const wire = event.bytes;
+        // The common chunk first: a whole plain event (its bytes kept) of a content delta. It cannot be
+        // the end, an error, a finish or usage, so it goes on as it came.
+        if (wire !== undefined && seen.modelSeen && event.data.endsWith(PLAIN_END) && event.data.charCodeAt(0) === 0x7b /* { */ && !event.data.startsWith('{"error":')) {
+          batch.push({ json: event.data, wire, wireStart: event.start, wireEnd: event.end });
+          continue;
+        }
         // A payload split over several `data:` lines is joined with "\n"; in valid JSON a raw newline
         // can only be whitespace, so it becomes a space and the chunk fits on one `data:` line again.
-        const data = event.bytes === undefined && event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
+        const data = wire === undefined && event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
         if (data === '[DONE]') {
           done = true;
           break;

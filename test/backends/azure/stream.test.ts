@@ -165,6 +165,39 @@ describe('upstreamStream', () => {
     expect((err as GatewayError).message).toBe('The server had an error.');
   });
 
+  describe("chunks in OpenAI's key order (choices, then usage, last)", () => {
+    const openai = (delta: Record<string, unknown>, finish: string | null) =>
+      JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
+    const usageChunk = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+    async function* oneRead(events: string[]) {
+      yield new TextEncoder().encode(events.map(sseData).join(''));
+    }
+
+    it('content chunks go on as they came; the first still names the model, and an error that ends like one is still an error', async () => {
+      // Valid JSON whose end is a content chunk's end: only its start says it is an error.
+      const error = '{"error":{"message":"Boom."},"choices":[{"finish_reason":null}],"usage":null}';
+      const first = openai({ role: 'assistant', content: '' }, null);
+      const second = openai({ content: 'Hi' }, null);
+      const stream = upstreamStream({ body: oneRead([first, second, error, openai({ content: 'lost' }, null)]), clientWantsUsage: false, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+      const seen: string[] = [];
+      const err = await (async () => {
+        for await (const batch of stream.batches) for (const chunk of batch) seen.push(chunk.json);
+      })().catch((e: unknown) => e);
+      expect(seen).toEqual([first, second]);
+      expect(stream.model()).toBe('gpt-4o-2024-08-06');
+      expect((err as GatewayError).message).toBe('Boom.');
+    });
+
+    it('a finish chunk among them still counts: the stream that ends after finish and usage without [DONE] is complete', async () => {
+      const events = [openai({ role: 'assistant', content: '' }, null), openai({ content: 'Hi' }, null), openai({}, 'stop'), usageChunk];
+      const stream = upstreamStream({ body: oneRead(events), clientWantsUsage: true, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+      const seen: string[] = [];
+      for await (const batch of stream.batches) for (const chunk of batch) seen.push(chunk.json);
+      expect(seen).toEqual(events);
+      expect(stream.usage()).toMatchObject({ input: 3, output: 2 });
+    });
+  });
+
   it('a stream cut inside an event throws after the complete events', async () => {
     const cut = wire.subarray(0, wire.length - 300);
     const { out, error } = await run(false, cut);
