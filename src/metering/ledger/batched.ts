@@ -1,6 +1,7 @@
 // The part both sinks share: a bounded in-memory queue drained by a timer in batches, with the
 // spill file as the place records go when the queue is full or a batch fails.
 import type { Logger } from 'pino';
+import { ledgerLine } from './line.js';
 import { SpillFile } from './spill.js';
 import type { LedgerHooks, LedgerRecord, LedgerSink } from './types.js';
 
@@ -52,7 +53,7 @@ export abstract class BatchedSink implements LedgerSink {
 
   write(record: LedgerRecord): void {
     try {
-      const line = JSON.stringify(record) + '\n';
+      const line = ledgerLine(record);
       if (this.closed) {
         if (this.spill.appendSync([line])) this.hooks.onSpill?.(1);
         return;
