@@ -26,24 +26,16 @@ function meterRecords(inputs: MeterRecordInput[]): LedgerRecord[] {
   return records;
 }
 
+// The request the fixture record describes, as the meter is given it.
+const { requestId, tenant, route, rule, backend, provider, operation, modelRequested } = record();
 const base: MeterRecordInput = {
-  requestId: 'req_0123',
+  ...{ requestId, tenant, route, rule, backend, provider, operation, modelRequested, kind: 'stateless', stream: true, status: 200 },
   startedAt: Date.parse('2026-11-26T12:00:00.123Z'),
-  tenant: 'acme',
-  route: 'default',
-  rule: 'fallthrough',
-  backend: 'azure',
-  provider: 'azure.ai.openai',
-  kind: 'stateless',
-  operation: 'chat',
-  modelRequested: 'gpt-4o',
   modelAnswered: 'gpt-4o-2024-08-06',
   usage: { input: 12, output: 20, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
-  status: 200,
   durationMs: 1.2345678,
   ttftMs: 0.5,
   upstreamMs: 0.9,
-  stream: true,
 };
 
 describe('ledgerLine', () => {
