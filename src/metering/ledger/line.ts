@@ -29,8 +29,8 @@ const isStringOrNull = (v: unknown): boolean => v === null || typeof v === 'stri
 const isNumber = (v: unknown): v is number => typeof v === 'number';
 const isNumberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
 
-/** The fields in the order the meter creates them (JSON.stringify's order), each of the type it
- * declares: then the hand-written line is exactly JSON.stringify's. */
+/** Each field of the type LedgerRecord declares (with hasRecordKeys: then the hand-written line is
+ * exactly JSON.stringify's). */
 function hasRecordShape(r: LedgerRecord): boolean {
   const t = r.tokens;
   return (
