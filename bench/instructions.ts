@@ -7,20 +7,24 @@
 // thread: `main` is the event loop (JavaScript, scavenges); `all` adds V8's helper threads
 // (optimising compiler, concurrent marking) and libuv's pool (file writes). Under valgrind the
 // optimising compiler is slow to settle, so the warm-up is long and `main` is the steadier figure.
+// `--functions N` also prints the gateway's N costliest functions per request on the event loop,
+// JavaScript named (its node runs with --perf-basic-prof; bench/callgrind-functions.ts).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { callgrindArgs, lastTotals, requireValgrind } from './callgrind.js';
+import { topFunctions } from './callgrind-functions.js';
 import { ROOT, freePort, startChild } from './children.js';
 import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' }, dist: { type: 'string', default: join(ROOT, 'dist') } } });
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' }, dist: { type: 'string', default: join(ROOT, 'dist') }, functions: { type: 'string', default: '0' } } });
 const N = Number(values.requests);
 const WARMUP = Number(values.warmup);
+const FUNCTIONS = Number(values.functions);
 requireValgrind();
 
 const work = mkdtempSync(join(tmpdir(), 'stateroute-instr-'));
@@ -47,7 +51,13 @@ async function drive(count: number, url: string, headers: Record<string, string>
   }));
 }
 
-async function measure(name: string, start: (dir: string) => Promise<{ pid: number; url: string; headers: Record<string, string>; stop(): void }>) {
+/** The main thread's file of the newest dump in dir (see lastTotals). */
+function lastDump(dir: string): string {
+  const dumps = readdirSync(dir).map((f) => /^cg\.out\.(\d+)-01$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
+  return join(dir, dumps.sort((a, b) => Number(b[1]) - Number(a[1]))[0]![0]);
+}
+
+async function measure(name: string, start: (dir: string) => Promise<{ pid: number; url: string; headers: Record<string, string>; stop(): void; perfMap?: string }>) {
   const dir = mkdtempSync(join(work, `${name}-`));
   const sys = await start(dir);
   const result: Record<string, number> = {};
@@ -62,6 +72,10 @@ async function measure(name: string, start: (dir: string) => Promise<{ pid: numb
       result[kind] = main / N;
       result[`${kind}AllThreads`] = all / N;
       process.stderr.write(`${name} ${kind}: ${(main / N / 1e6).toFixed(3)} M instructions/request on the main thread, ${(all / N / 1e6).toFixed(3)} M in all threads\n`);
+      if (FUNCTIONS > 0 && sys.perfMap) {
+        const dump = lastDump(dir);
+        process.stderr.write(`${name} ${kind}: costliest functions, instructions per request (self):\n${topFunctions(dump, sys.perfMap, N, FUNCTIONS).join('\n')}\n`);
+      }
     }
   } finally {
     sys.stop();
@@ -88,10 +102,17 @@ try {
       const port = await freePort();
       const configFile = join(work, 'gateway.yaml');
       writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: 'http://127.0.0.1:9', ledgerDir: join(work, 'ledger'), store: { type: 'memory' } }));
-      const proc = spawn('valgrind', [...callgrindArgs(dir), process.execPath, join(values.dist, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      const perfFlags = FUNCTIONS > 0 ? ['--perf-basic-prof'] : [];
+      const proc = spawn('valgrind', [...callgrindArgs(dir), process.execPath, ...perfFlags, join(values.dist, 'cli', 'main.js'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       const url = `http://127.0.0.1:${port}`;
       await waitReady(url);
-      return { pid: proc.pid!, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }, stop: () => proc.kill('SIGKILL') };
+      // valgrind runs node in its own process: the map is named after valgrind's pid.
+      const perfMap = `/tmp/perf-${proc.pid}.map`;
+      const stop = () => {
+        proc.kill('SIGKILL');
+        if (FUNCTIONS > 0) rmSync(perfMap, { force: true });
+      };
+      return { pid: proc.pid!, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }, stop, perfMap: FUNCTIONS > 0 ? perfMap : undefined };
     });
   }
   if (values.only.includes('proxy')) {
