@@ -57,7 +57,9 @@ function hasRecordKeys(r: LedgerRecord): boolean {
   if (keys.length !== n || (n > KEYS.length && keys[KEYS.length] !== 'usageEstimated')) return false;
   for (let i = 0; i < KEYS.length; i++) if (keys[i] !== KEYS[i]) return false;
   const tokenKeys = Object.keys(r.tokens);
-  return tokenKeys.length === TOKEN_KEYS.length && tokenKeys.every((k, i) => k === TOKEN_KEYS[i]);
+  if (tokenKeys.length !== TOKEN_KEYS.length) return false;
+  for (let i = 0; i < TOKEN_KEYS.length; i++) if (tokenKeys[i] !== TOKEN_KEYS[i]) return false;
+  return true;
 }
 
 /** Whether ledgerLine writes the record by hand (else it is JSON.stringify's). A field added to the
