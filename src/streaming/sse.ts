@@ -1,6 +1,7 @@
 // Server-sent events: bytes → events, after openai-node's SSEDecoder (src/core/streaming.ts) and
 // the WHATWG event-stream interpretation rules
 // (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+import { isAscii } from 'node:buffer';
 import { LineDecoder } from './lines.js';
 
 const LF = 0x0a;
@@ -148,10 +149,18 @@ export class SSEStreamDecoder {
     return -1;
   }
 
+  /** The bytes as text. ASCII (what JSON writers send unless told otherwise) is checked for and
+   * copied as Latin-1: V8's UTF-8 decoder spent ~5.5 k instructions on the benchmark's 6 KB read,
+   * simdutf's ASCII check and the copy a fraction of that (callgrind). */
+  #text(bytes: Uint8Array): string {
+    if (!isAscii(bytes)) return this.#utf8.decode(bytes);
+    return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+  }
+
   /** Cuts the plain events off the front of `chunk[from…]` into `out`; returns where they stop. */
   #plainEvents(chunk: Uint8Array, from: number, out: SSEEvent[]): number {
     if (from >= chunk.length) return from;
-    const text = this.#utf8.decode(from === 0 ? chunk : chunk.subarray(from));
+    const text = this.#text(from === 0 ? chunk : chunk.subarray(from));
     // One byte per character (ASCII, the usual case): offsets in the text are offsets in the bytes.
     // Otherwise each event's end is found in the bytes too (its two "\n" are the same there).
     const oneByte = text.length === chunk.length - from;

@@ -196,6 +196,19 @@ describe('upstreamStream', () => {
       expect(seen).toEqual(events);
       expect(stream.usage()).toMatchObject({ input: 3, output: 2 });
     });
+
+    it('without [DONE], a stream whose last chunk with choices had no finish reason is incomplete, whatever came before it', async () => {
+      for (const events of [
+        [openai({ role: 'assistant', content: '' }, null), openai({ content: 'Hi' }, null), usageChunk],
+        [openai({ role: 'assistant', content: '' }, null), openai({}, 'stop'), openai({ content: 'more' }, null), usageChunk],
+      ]) {
+        const stream = upstreamStream({ body: oneRead(events), clientWantsUsage: true, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+        const err = await (async () => {
+          for await (const _ of stream.batches);
+        })().catch((e: unknown) => e);
+        expect((err as GatewayError).code).toBe('upstream_stream_incomplete');
+      }
+    });
   });
 
   it('a stream cut inside an event throws after the complete events', async () => {
