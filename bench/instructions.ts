@@ -8,9 +8,11 @@
 // (optimising compiler, concurrent marking) and libuv's pool (file writes). Under valgrind the
 // optimising compiler is slow to settle, so the warm-up is long and `main` is the steadier figure.
 // `--functions N` also prints the gateway's N costliest functions per request on the event loop,
-// JavaScript named (its node runs with --perf-basic-prof; bench/callgrind-functions.ts).
+// JavaScript named (its node runs with --perf-basic-prof; bench/callgrind-functions.ts); with
+// `--keep DIR` the dumps and V8's maps are kept there, to ask callgrind_annotate --tree=caller who
+// calls what. `--kinds stream` counts only the streamed requests.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +23,11 @@ import { topFunctions } from './callgrind-functions.js';
 import { ROOT, freePort, startChild } from './children.js';
 import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' }, dist: { type: 'string', default: join(ROOT, 'dist') }, functions: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, only: { type: 'string', default: 'gateway,proxy' }, warmup: { type: 'string', default: '2500' }, dist: { type: 'string', default: join(ROOT, 'dist') }, functions: { type: 'string', default: '0' }, kinds: { type: 'string', default: 'stateless,stream' }, keep: { type: 'string' } } });
 const N = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const FUNCTIONS = Number(values.functions);
+const KINDS = values.kinds.split(',');
 requireValgrind();
 
 const work = mkdtempSync(join(tmpdir(), 'stateroute-instr-'));
@@ -63,6 +66,7 @@ async function measure(name: string, start: (dir: string) => Promise<{ pid: numb
   const result: Record<string, number> = {};
   try {
     for (const stream of [false, true]) {
+      if (!KINDS.includes(stream ? 'stream' : 'stateless')) continue;
       await drive(WARMUP, sys.url, sys.headers, chatBody(stream));
       spawnSync('callgrind_control', ['-z', String(sys.pid)]);
       await drive(N, sys.url, sys.headers, chatBody(stream));
@@ -75,6 +79,12 @@ async function measure(name: string, start: (dir: string) => Promise<{ pid: numb
       if (FUNCTIONS > 0 && sys.perfMap) {
         const dump = lastDump(dir);
         process.stderr.write(`${name} ${kind}: costliest functions, instructions per request (self):\n${topFunctions(dump, sys.perfMap, N, FUNCTIONS).join('\n')}\n`);
+        if (values.keep) {
+          // For callgrind_annotate --tree=caller (who calls a builtin), JIT addresses looked up in the map.
+          mkdirSync(values.keep, { recursive: true });
+          copyFileSync(dump, join(values.keep, `${name}-${kind}.callgrind`));
+          copyFileSync(sys.perfMap, join(values.keep, `${name}-${kind}.perf.map`));
+        }
       }
     }
   } finally {

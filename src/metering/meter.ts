@@ -6,6 +6,7 @@ import type { BackendKind, Usage } from '../backends/types.js';
 import type { MeteringConfig } from '../config/metering.js';
 import { createCostCalculator, createEquivalents, type CostCalculator } from './cost.js';
 import { createLedger, type LedgerRecord, type LedgerSink } from './ledger/index.js';
+import { isoTime } from './iso-time.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { picoToUsdNumber } from './money.js';
 import { createPriceTable, DEFAULT_PRICES } from './prices.js';
@@ -101,7 +102,7 @@ export function createMeter(options: { config: MeteringConfig; logger: Logger; k
         const started = Number.isFinite(startedMs) ? startedMs : Date.now();
         const record: LedgerRecord = {
           requestId: input.requestId,
-          time: new Date(started).toISOString(),
+          time: isoTime(started),
           tenant: input.tenant,
           route: input.route,
           rule: input.rule,
