@@ -16,6 +16,7 @@ import { DeferredCounter, type CounterCell } from './deferred-counter.js';
 import { DeferredHistogram, type HistogramCell } from './deferred-histogram.js';
 import type { MeterRecordInput } from './meter.js';
 import { picoToUsdNumber, type Pico } from './money.js';
+import { PathMap } from './path-map.js';
 import { modelCandidates } from './prices.js';
 
 export const OTHER = 'other';
@@ -293,11 +294,11 @@ export function createMetrics(options: { knownModels: string[]; collectDefault: 
   // The label objects and counter series of one combination of (already bounded) label values,
   // built once and reused: a request then allocates none. Bounded by the label caps; cleared if it
   // ever grows past them (the counts live in the counters' cells, which a clear does not touch).
-  const seriesCache = new Map<string, RequestSeries>();
+  const seriesCache = new PathMap<RequestSeries>();
   const requestSeries = (
     routeL: string, ruleL: string, b: string, statusL: string, op: string, prov: string, reqModel: string, resModel: string, model: string, err: string, kind: string,
   ): RequestSeries => {
-    const key = `${routeL}\0${ruleL}\0${b}\0${statusL}\0${op}\0${prov}\0${reqModel}\0${resModel}\0${model}\0${err}\0${kind}`;
+    const key = [routeL, ruleL, b, statusL, op, prov, reqModel, resModel, model, err, kind];
     let s = seriesCache.get(key);
     if (s) return s;
     const gen = { gen_ai_operation_name: op, gen_ai_provider_name: prov, gen_ai_request_model: reqModel, gen_ai_response_model: resModel };

@@ -2,14 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { nestingExceeds } from '../../src/server/middleware/json-body.js';
 import { BASE_CONFIG, fakeGateway, TEST_KEY } from '../helpers/app.js';
 
+const utf8 = (text: string) => new TextEncoder().encode(text);
 const auth = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
 
 describe('input hardening', () => {
   it('measures nesting outside strings only', () => {
-    expect(nestingExceeds('[[[]]]', 3)).toBe(false);
-    expect(nestingExceeds('[[[[]]]]', 3)).toBe(true);
-    expect(nestingExceeds('{"a":"[[[[[[[[[["}', 2)).toBe(false);
-    expect(nestingExceeds('{"a":"\\"[[[[","b":[[[]]]}', 3)).toBe(true);
+    expect(nestingExceeds(utf8('[[[]]]'), 3)).toBe(false);
+    expect(nestingExceeds(utf8('[[[[]]]]'), 3)).toBe(true);
+    expect(nestingExceeds(utf8('{"a":"[[[[[[[[[["}'), 2)).toBe(false);
+    expect(nestingExceeds(utf8('{"a":"\\"[[[[","b":[[[]]]}'), 3)).toBe(true);
+  });
+
+  it('reads the UTF-8 bytes as the text: characters of several bytes, escapes and quotes in strings', () => {
+    // "é" is 0xc3 0xa9, "［" 0xef 0xbc 0xbb, "𝄞" four bytes: none is a bracket, quote or backslash.
+    expect(nestingExceeds(utf8('{"é［𝄞":"［［［［","b":[["\\u005b\\\\",{"c":"]]]]"}]]}'), 4)).toBe(false);
+    expect(nestingExceeds(utf8('{"é［𝄞":"［［［［","b":[["\\u005b\\\\",{"c":[1]}]]}'), 4)).toBe(true);
   });
 
   it('400 for a body nested deeper than the limit, before parsing it', async () => {

