@@ -106,7 +106,8 @@ async function rawChatCall(
   const { upstreamModel } = call;
   const cancel = cancellationOf(ctx);
   const response = await raw({ upstreamModel, body: JSON.stringify(call.body), cancel });
-  const { status, headers } = response;
+  // The raw head: exposedHeaders reads the few it shows without making every header a string.
+  const { status, rawHeaders: headers } = response;
   if (status < 200 || status > 299) {
     const text = await response.body.text().catch(() => '');
     let parsed: unknown;

@@ -7,7 +7,7 @@
 // dispatcher. Same wire as the SDK clients in client.ts: the same URL, auth header and api-version.
 import type { IncomingHttpHeaders } from 'node:http';
 import { APIUserAbortError } from 'openai';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { GatewayError, upstreamConnectTimeout } from '../../errors.js';
 import type { Cancellation } from '../cancellation.js';
 import { isConnectTimeout } from './connect.js';
@@ -36,7 +36,10 @@ export interface UpstreamBody {
 
 export interface RawResponse {
   status: number;
-  headers: IncomingHttpHeaders;
+  /** The response head as undici read it: name, value, name, value… (names as sent, any case). */
+  rawHeaders: readonly Buffer[];
+  /** All of them as an object, made on first use (response.ts picks its few from rawHeaders). */
+  readonly headers: IncomingHttpHeaders;
   body: UpstreamBody;
 }
 
@@ -80,10 +83,33 @@ export function rawChat(options: RawChatOptions): RawChat {
     });
 }
 
+/** Header names as undici's parseHeaders writes them (lower case) with their values; a repeated
+ * header's values in an array. */
+function parseRawHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const seen = out[name];
+    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out as IncomingHttpHeaders;
+}
+
 /** One call: the dispatch handler, the response head's promise and the body's buffer. A class, so
- * a call allocates one object rather than a closure per callback. */
-class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
-  private controller: Dispatcher.DispatchController | undefined;
+ * a call allocates one object rather than a closure per callback.
+ *
+ * It is a handler of undici's first kind (onConnect, onHeaders, onData, onComplete, onError), which
+ * undici's core calls as it is: one of the newer kind (onRequestStart, onResponseStart…) is wrapped
+ * in undici's UnwrapHandler, which turns every response header into a string on arrival
+ * (parseHeaders: ~16 k instructions a call for the benchmark upstream's 7 headers, callgrind), where
+ * the gateway reads a few (response.ts reads their names in the bytes first).
+ * https://github.com/nodejs/undici/blob/main/docs/docs/api/Dispatcher.md#dispatcherdispatchoptions-handler */
+class UpstreamCall implements UpstreamBody {
+  private abortRequest: ((err?: Error) => void) | undefined;
+  private resumeSocket: (() => void) | undefined;
+  /** onData said "stop": undici holds the socket until resumeSocket(). */
+  private paused = false;
   private readonly timer: NodeJS.Timeout;
   private headed = false;
   /** Body buffers not yet read, and their bytes. */
@@ -112,7 +138,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
     if (this.ended || this.error) return;
     this.fail(err);
     // Aborting destroys the connection: the upstream sees it close and stops generating.
-    this.controller?.abort(err);
+    this.abortRequest?.(err);
   }
 
   private fail(err: Error): void {
@@ -145,33 +171,50 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
     wake?.();
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
     // Cancelled while it waited for a connection.
-    if (this.error) controller.abort(this.error);
+    if (this.error) abort(this.error);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (statusCode < 200 || this.error) return; // 1xx: the final head follows
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.resumeSocket = resume;
+    if (statusCode < 200 || this.error) return true; // 1xx: the final head follows
     this.headed = true;
     clearTimeout(this.timer);
-    this.resolve({ status: statusCode, headers, body: this });
+    let headers: IncomingHttpHeaders | undefined;
+    this.resolve({
+      status: statusCode,
+      rawHeaders,
+      get headers() {
+        return (headers ??= parseRawHeaders(rawHeaders));
+      },
+      body: this,
+    });
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /** false asks undici to stop reading the socket until resumeSocket(). */
+  onData(chunk: Buffer): boolean {
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (this.queued > HIGH_WATER && !this.whole) controller.pause();
+    if (this.queued > HIGH_WATER && !this.whole) this.paused = true;
     this.wakeReader();
+    return !this.paused;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.ended = true;
     this.settle();
     this.wakeReader();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  private resume(): void {
+    this.paused = false;
+    this.resumeSocket?.();
+  }
+
+  onError(err: Error): void {
     if (this.error) return; // our own cancel, already reported
     if (this.given.aborted) this.fail(this.abortedError());
     else if (this.headed) this.fail(err);
@@ -185,7 +228,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
       const chunk = this.queue.shift();
       if (chunk !== undefined) {
         this.queued -= chunk.length;
-        if (this.controller?.paused && this.queued <= HIGH_WATER / 2) this.controller.resume();
+        if (this.paused && this.queued <= HIGH_WATER / 2) this.resume();
         return chunk;
       }
       if (this.error) throw this.error;
@@ -196,7 +239,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamBody {
 
   async text(): Promise<string> {
     this.whole = true;
-    if (this.controller?.paused) this.controller.resume();
+    if (this.paused) this.resume();
     while (!this.ended) {
       if (this.error) throw this.error;
       await this.change();

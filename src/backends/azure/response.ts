@@ -26,9 +26,10 @@ export function normaliseUsage(usage: unknown): Usage | undefined {
 
 /** Request ids and rate-limit state (on errors also the retry hints). The upstream `x-request-id`
  * is renamed so it cannot be mistaken for (or overwrite) the gateway's own request id. */
-export function exposedHeaders(headers: Headers | IncomingHttpHeaders | undefined): Record<string, string> {
+export function exposedHeaders(headers: Headers | IncomingHttpHeaders | readonly Buffer[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
+  if (Array.isArray(headers)) return exposedRawHeaders(headers as readonly Buffer[], out);
   // Not `instanceof Headers`: the SDK's fetch is the undici package's (connect.ts), whose Headers
   // class is not the global one. A node-style header object holds no functions.
   const each = (fn: (value: string, name: string) => void) => {
@@ -42,21 +43,43 @@ export function exposedHeaders(headers: Headers | IncomingHttpHeaders | undefine
   };
   each((value, name) => {
     if (name === 'x-request-id') out['x-upstream-request-id'] = value;
-    else if (
-      name === 'apim-request-id' ||
-      name === 'retry-after' ||
-      name === 'retry-after-ms' ||
-      name === 'x-should-retry' ||
-      name === 'x-ms-region' ||
-      name.startsWith('x-ratelimit-')
-    )
-      out[name] = value;
+    else if (isExposed(name)) out[name] = value;
   });
   return out;
 }
 
+const isExposed = (name: string): boolean =>
+  name === 'apim-request-id' ||
+  name === 'retry-after' ||
+  name === 'retry-after-ms' ||
+  name === 'x-should-retry' ||
+  name === 'x-ms-region' ||
+  name.startsWith('x-ratelimit-');
+
+/** The first letters, either case, of the names exposedHeaders keeps (x-…, apim-…, retry-…). */
+const mayBeExposed = (first: number | undefined): boolean => first === 0x78 || first === 0x58 || first === 0x61 || first === 0x41 || first === 0x72 || first === 0x52;
+
+/** The same from a raw head (name, value, name, value…: undici's): a name is made a string only
+ * when its first letter can start one kept (the benchmark upstream's 7 headers: 1 of them), since
+ * each Buffer-to-string is a call into C++. Repeated headers are joined with ", " as above. */
+function exposedRawHeaders(raw: readonly Buffer[], out: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!mayBeExposed(raw[i]![0])) continue;
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    kept[name] = kept[name] === undefined ? value : `${kept[name]}, ${value}`;
+  }
+  for (const name in kept) {
+    const value = kept[name]!;
+    if (name === 'x-request-id') out['x-upstream-request-id'] = value;
+    else if (isExposed(name)) out[name] = value;
+  }
+  return out;
+}
+
 /** `text`: the upstream's serialisation of `body`, when it is passed on unchanged. */
-export function jsonResult(options: { status: number; headers: Headers | IncomingHttpHeaders; body: Json; text?: string; upstreamModel: string }): JsonResult {
+export function jsonResult(options: { status: number; headers: Headers | IncomingHttpHeaders | readonly Buffer[]; body: Json; text?: string; upstreamModel: string }): JsonResult {
   const { body } = options;
   return {
     type: 'json',
