@@ -7,6 +7,8 @@ import { batchesOf, isLastBatch, type StreamChunk, type StreamResult } from '../
 import { toGatewayError, type GatewayError } from '../errors.js';
 
 const DONE = 'data: [DONE]\n\n';
+/** Encoded once: every stream ends with it, and nothing writes into a chunk once it is sent. */
+const DONE_BYTES = Buffer.from(DONE);
 
 const errorEvent = (error: GatewayError): string => `data: ${JSON.stringify(error.toJSON())}\n\n`;
 
@@ -53,7 +55,7 @@ class SseSource {
   private finished = false;
   private closedPromise: Promise<void> | undefined;
   /** What the next read sends after a last batch: `[DONE]` or the error event. */
-  private tail: string | undefined = undefined;
+  private tail: Uint8Array | undefined = undefined;
   private resolveClosed: (() => void) | undefined;
 
   constructor(
@@ -92,7 +94,7 @@ class SseSource {
     if (this.tail !== undefined) {
       const tail = this.tail;
       this.tail = undefined;
-      return { done: false, value: Buffer.from(tail) };
+      return { done: false, value: tail };
     }
     // Ended: [DONE] or the error event went out with the read before this one.
     if (this.ended) return this.close();
@@ -103,7 +105,7 @@ class SseSource {
       if (next.done) {
         await this.hooks.beforeDone?.();
         this.end({ ok: true });
-        return { done: false, value: Buffer.from(DONE) };
+        return { done: false, value: DONE_BYTES };
       }
       if (this.first) {
         this.first = false;
@@ -128,16 +130,16 @@ class SseSource {
   }
 
   /** Ends the stream after its last batch: `[DONE]`, or the error event if the end's hook fails. */
-  private async finish(): Promise<string> {
+  private async finish(): Promise<Uint8Array> {
     try {
       await this.hooks.beforeDone?.();
     } catch (err) {
       const error = toGatewayError(err);
       this.end({ ok: false, error });
-      return errorEvent(error);
+      return Buffer.from(errorEvent(error));
     }
     this.end({ ok: true });
-    return DONE;
+    return DONE_BYTES;
   }
 
   /** The client went away: stop the upstream at once; tokens produced so far are still metered. */
