@@ -63,17 +63,14 @@ const mayBeExposed = (first: number | undefined): boolean => first === 0x78 || f
  * when its first letter can start one kept (the benchmark upstream's 7 headers: 1 of them), since
  * each Buffer-to-string is a call into C++. Repeated headers are joined with ", " as above. */
 function exposedRawHeaders(raw: readonly Buffer[], out: Record<string, string>): Record<string, string> {
-  const kept: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (!mayBeExposed(raw[i]![0])) continue;
     const name = raw[i]!.toString('latin1').toLowerCase();
+    const key = name === 'x-request-id' ? 'x-upstream-request-id' : isExposed(name) ? name : undefined;
+    if (key === undefined) continue;
     const value = raw[i + 1]!.toString('latin1');
-    kept[name] = kept[name] === undefined ? value : `${kept[name]}, ${value}`;
-  }
-  for (const name in kept) {
-    const value = kept[name]!;
-    if (name === 'x-request-id') out['x-upstream-request-id'] = value;
-    else if (isExposed(name)) out[name] = value;
+    const seen = out[key];
+    out[key] = seen === undefined ? value : `${seen}, ${value}`;
   }
   return out;
 }
