@@ -96,6 +96,21 @@ function parseRawHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
   return out as IncomingHttpHeaders;
 }
 
+/** A class, not a literal with a getter: that defined an accessor (a runtime call) per response. */
+class UpstreamResponse implements RawResponse {
+  #headers: IncomingHttpHeaders | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly rawHeaders: readonly Buffer[],
+    readonly body: UpstreamBody,
+  ) {}
+
+  get headers(): IncomingHttpHeaders {
+    return (this.#headers ??= parseRawHeaders(this.rawHeaders));
+  }
+}
+
 /** One call: the dispatch handler, the response head's promise and the body's buffer. A class, so
  * a call allocates one object rather than a closure per callback.
  *
@@ -182,15 +197,7 @@ class UpstreamCall implements UpstreamBody {
     if (statusCode < 200 || this.error) return true; // 1xx: the final head follows
     this.headed = true;
     clearTimeout(this.timer);
-    let headers: IncomingHttpHeaders | undefined;
-    this.resolve({
-      status: statusCode,
-      rawHeaders,
-      get headers() {
-        return (headers ??= parseRawHeaders(rawHeaders));
-      },
-      body: this,
-    });
+    this.resolve(new UpstreamResponse(statusCode, rawHeaders, this));
     return true;
   }
 
