@@ -20,13 +20,6 @@ function repeated(s: string): string {
   return encoded;
 }
 
-/** A string JSON.stringify writes as it is between quotes: printable ASCII but `"` and `\`. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-/** The request id, time and session hash are new on every line, so not kept; they are plain text
- * almost always, and a regular expression says so for less than JSON.stringify's way in and out of
- * C++ (~1.5 k instructions a string, callgrind). */
-const quoted = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
-
 const orNull = (s: string | null): string => (s === null ? 'null' : repeated(s));
 /** As JSON.stringify writes a number: non-finite ones become null. */
 const num = (n: number | null): string => (n !== null && Number.isFinite(n) ? `${n}` : 'null');
@@ -77,11 +70,11 @@ export const isWrittenByHand = (r: LedgerRecord): boolean => hasRecordShape(r) &
 export function ledgerLine(r: LedgerRecord): string {
   if (!isWrittenByHand(r)) return `${JSON.stringify(r)}\n`;
   const t = r.tokens;
-  // requestId, time and sessionHash differ on every request: quoted, not kept. Joined, not added:
+  // requestId, time and sessionHash differ on every request: encoded, not kept. Joined, not added:
   // `+` and template literals make a tree of cons strings (~25 nodes a line) that would wait in the
   // queue until the flush, through scavenges; join writes one flat string, as JSON.stringify did.
   return [
-    '{"requestId":', quoted(r.requestId), ',"time":', quoted(r.time), ',"tenant":', repeated(r.tenant),
+    '{"requestId":', JSON.stringify(r.requestId), ',"time":', JSON.stringify(r.time), ',"tenant":', repeated(r.tenant),
     ',"route":', repeated(r.route), ',"rule":', repeated(r.rule), ',"backend":', repeated(r.backend), ',"provider":', repeated(r.provider),
     ',"kind":', repeated(r.kind), ',"operation":', repeated(r.operation), ',"modelRequested":', repeated(r.modelRequested),
     ',"modelAnswered":', orNull(r.modelAnswered), r.stream ? ',"stream":true' : ',"stream":false',
@@ -89,6 +82,6 @@ export function ledgerLine(r: LedgerRecord): string {
     ',"reasoning":', num(t.reasoning), '},"costUsd":', num(r.costUsd), ',"counterfactualCostUsd":', num(r.counterfactualCostUsd),
     ',"counterfactualModel":', orNull(r.counterfactualModel), ',"latencyMs":', num(r.latencyMs), ',"ttftMs":', num(r.ttftMs),
     ',"upstreamMs":', num(r.upstreamMs), ',"status":', num(r.status), ',"errorType":', orNull(r.errorType),
-    ',"sessionHash":', r.sessionHash === null ? 'null' : quoted(r.sessionHash), r.usageEstimated ? ',"usageEstimated":true}\n' : '}\n',
+    ',"sessionHash":', r.sessionHash === null ? 'null' : JSON.stringify(r.sessionHash), r.usageEstimated ? ',"usageEstimated":true}\n' : '}\n',
   ].join('');
 }
