@@ -42,19 +42,24 @@ export function exposedHeaders(headers: Headers | IncomingHttpHeaders | readonly
     }
   };
   each((value, name) => {
-    if (name === 'x-request-id') out['x-upstream-request-id'] = value;
-    else if (isExposed(name)) out[name] = value;
+    const key = exposedAs(name);
+    if (key !== undefined) out[key] = value;
   });
   return out;
 }
 
-const isExposed = (name: string): boolean =>
-  name === 'apim-request-id' ||
-  name === 'retry-after' ||
-  name === 'retry-after-ms' ||
-  name === 'x-should-retry' ||
-  name === 'x-ms-region' ||
-  name.startsWith('x-ratelimit-');
+/** The name a kept header goes out under (lower-case `name`), or undefined for one not kept. */
+const exposedAs = (name: string): string | undefined =>
+  name === 'x-request-id'
+    ? 'x-upstream-request-id'
+    : name === 'apim-request-id' ||
+        name === 'retry-after' ||
+        name === 'retry-after-ms' ||
+        name === 'x-should-retry' ||
+        name === 'x-ms-region' ||
+        name.startsWith('x-ratelimit-')
+      ? name
+      : undefined;
 
 /** The first letters, either case, of the names exposedHeaders keeps (x-…, apim-…, retry-…). */
 const mayBeExposed = (first: number | undefined): boolean => first === 0x78 || first === 0x58 || first === 0x61 || first === 0x41 || first === 0x72 || first === 0x52;
@@ -65,8 +70,7 @@ const mayBeExposed = (first: number | undefined): boolean => first === 0x78 || f
 function exposedRawHeaders(raw: readonly Buffer[], out: Record<string, string>): Record<string, string> {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (!mayBeExposed(raw[i]![0])) continue;
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const key = name === 'x-request-id' ? 'x-upstream-request-id' : isExposed(name) ? name : undefined;
+    const key = exposedAs(raw[i]!.toString('latin1').toLowerCase());
     if (key === undefined) continue;
     const value = raw[i + 1]!.toString('latin1');
     const seen = out[key];
