@@ -1,7 +1,8 @@
 // A map keyed by a fixed-length path of strings, one Map per step. Each lookup hashes the parts,
 // which are mostly the same strings every time (bounded label values) and keep their hash; a key
-// joined from them was a new string to build, flatten and hash on every request (~5.6 k of the
-// instructions a request's metrics cost, callgrind). No separator either, so no two paths collide.
+// joined from them was a new string to build, flatten and hash on every request (the lookup with
+// what it calls: 5.6 k → 1.1 k instructions a request, callgrind). No separator either, so no two
+// paths collide.
 
 type Level = Map<string, unknown>;
 
