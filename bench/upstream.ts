@@ -4,33 +4,11 @@
 // written in one go. Run as a child: prints one JSON line `{"url": …}` when listening.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { benchCompletion, benchStream } from './stream-fixture.js';
 
-const MODEL = 'gpt-4o-2024-08-06';
-const ID = 'chatcmpl-bench0000000000000000000000';
 const created = Math.floor(Date.now() / 1000);
-const WORDS = 'The quick brown fox jumps over the lazy dog while the gateway measures every token it passes along.'.split(' ');
-
-const usage = { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
-const completion = Buffer.from(
-  JSON.stringify({
-    id: ID,
-    object: 'chat.completion',
-    created,
-    model: MODEL,
-    system_fingerprint: 'fp_bench',
-    choices: [{ index: 0, message: { role: 'assistant', content: WORDS.slice(0, 20).join(' '), refusal: null }, logprobs: null, finish_reason: 'stop' }],
-    usage,
-  }),
-);
-
-const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-  `data: ${JSON.stringify({ id: ID, object: 'chat.completion.chunk', created, model: MODEL, system_fingerprint: 'fp_bench', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null })}\n\n`;
-const events: string[] = [chunk({ role: 'assistant', content: '' }, null)];
-for (let i = 0; i < 20; i++) events.push(chunk({ content: `${WORDS[i % WORDS.length]} ` }, null));
-events.push(chunk({}, 'stop'));
-events.push(`data: ${JSON.stringify({ id: ID, object: 'chat.completion.chunk', created, model: MODEL, system_fingerprint: 'fp_bench', choices: [], usage })}\n\n`);
-events.push('data: [DONE]\n\n');
-const stream = Buffer.from(events.join(''));
+const completion = benchCompletion(created);
+const stream = benchStream(created);
 
 const STREAM_FLAG = Buffer.from('"stream":true');
 
