@@ -1,5 +1,5 @@
-// Run by translator.ts under callgrind, with plain node (no loader: a child spawned with tsx's
-// environment counted the same translator ~40 % higher): N streams of the given bytes through the
+// Run by translator.ts under callgrind, with plain node (no loader: in an earlier round a child
+// spawned with tsx's environment counted the same translator ~40 % higher): N streams of the given bytes through the
 // compiled Azure stream translator, one read each, the usage chunk dropped as for a client that did
 // not ask for it. Plain JavaScript, so no loader is needed.
 import { readFileSync } from 'node:fs';

@@ -37,13 +37,11 @@ function count(streams: number): { total: number; functions: Map<string, number>
   const pid = /^pid: (\d+)/m.exec(readFileSync(out, 'utf8').slice(0, 4000))![1];
   const perfMap = `/tmp/perf-${pid}.map`;
   const functions = new Map<string, number>();
-  let total = 0;
   for (const line of topFunctions(out, perfMap, 1, 100_000)) {
     const m = /^\s*(\d+)  (.*)$/.exec(line)!;
     functions.set(m[2]!, Number(m[1]));
   }
-  const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(out, 'utf8'));
-  total = Number(totals![1]);
+  const total = Number(/^(?:totals|summary): (\d+)/m.exec(readFileSync(out, 'utf8'))![1]);
   rmSync(perfMap, { force: true });
   return { total, functions };
 }

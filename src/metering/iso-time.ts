@@ -3,6 +3,9 @@
 // 20 characters change once a second. Those are kept; the milliseconds are appended.
 // https://tc39.es/ecma262/#sec-date.prototype.toisostring
 
+/** 10000-01-01T00:00:00Z: from there on the year has five digits and the text is longer. */
+const YEAR_10000 = Date.UTC(10000, 0, 1);
+
 let second = Number.NaN;
 /** `YYYY-MM-DDTHH:mm:ss.` of `second`. */
 let prefix = '';
@@ -13,7 +16,7 @@ export function isoTime(ms: number): string {
   const whole = Math.floor(ms);
   const s = Math.floor(whole / 1000);
   if (s !== second) {
-    if (!(ms >= 0 && ms < 253402300800000)) return new Date(ms).toISOString(); // before 1970 or after 9999: not cached
+    if (!(ms >= 0 && ms < YEAR_10000)) return new Date(ms).toISOString(); // before 1970 or after 9999: not cached
     prefix = new Date(s * 1000).toISOString().slice(0, 20);
     second = s;
   }

@@ -18,9 +18,10 @@ export class LineTooLongError extends Error {
   }
 }
 
-/** Shared: decode() without `stream` keeps no state, and building one per decoder (two per streamed
- * request, with SSEStreamDecoder's) cost ~1 k instructions a request in their constructors (callgrind). */
-const utf8 = new TextDecoder();
+/** One for the module and sse.ts: decode() without `stream` keeps no state, and building one per
+ * decoder (two per streamed request, with SSEStreamDecoder's) cost ~1 k instructions a request in
+ * their constructors (callgrind). */
+export const utf8 = new TextDecoder();
 
 export class LineDecoder {
   readonly #maxLineBytes: number;

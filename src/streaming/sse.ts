@@ -2,11 +2,9 @@
 // the WHATWG event-stream interpretation rules
 // (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
 import { isAscii } from 'node:buffer';
-import { LineDecoder } from './lines.js';
+import { LineDecoder, utf8 } from './lines.js';
 
 const LF = 0x0a;
-/** Shared, as in lines.ts: decode() without `stream` keeps no state. */
-const utf8 = new TextDecoder();
 const CR = 0x0d;
 
 export interface SSEEvent {

@@ -107,7 +107,7 @@ async function rawChatCall(
   const cancel = cancellationOf(ctx);
   const response = await raw({ upstreamModel, body: JSON.stringify(call.body), cancel });
   // The raw head: exposedHeaders reads the few it shows without making every header a string.
-  const { status, rawHeaders: headers } = response;
+  const { status, rawHeaders } = response;
   if (status < 200 || status > 299) {
     const text = await response.body.text().catch(() => '');
     let parsed: unknown;
@@ -120,7 +120,7 @@ async function rawChatCall(
       status,
       error: typeof parsed === 'object' && parsed !== null ? (parsed as { error?: unknown }).error : undefined,
       fallbackMessage: `The upstream answered ${status}.`,
-      headers: exposedHeaders(headers),
+      headers: exposedHeaders(rawHeaders),
     });
   }
   if (!call.stream) {
@@ -133,8 +133,8 @@ async function rawChatCall(
     } catch (err) {
       throw new GatewayError({ status: 502, message: 'The upstream sent a response that is not valid JSON.', code: 'upstream_invalid_response', cause: err });
     }
-    return jsonResult({ status, headers, body: data, text, upstreamModel });
+    return jsonResult({ status, headers: rawHeaders, body: data, text, upstreamModel });
   }
   const stream = upstreamStream({ body: response.body.chunks(), clientWantsUsage: call.clientWantsUsage, upstreamModel, cancel, logger: ctx.logger });
-  return streamResult({ status, headers: exposedHeaders(headers), model: stream.model, batches: stream.batches, usage: stream.usage });
+  return streamResult({ status, headers: exposedHeaders(rawHeaders), model: stream.model, batches: stream.batches, usage: stream.usage });
 }

@@ -5,7 +5,6 @@
 // objects, signal composition) and node:http's ClientRequest/IncomingMessage streams both cost more
 // CPU per call than this: in bench/, a node:http client spent ~40 µs more per request than the
 // dispatcher. Same wire as the SDK clients in client.ts: the same URL, auth header and api-version.
-import type { IncomingHttpHeaders } from 'node:http';
 import { APIUserAbortError } from 'openai';
 import { Agent } from 'undici';
 import { GatewayError, upstreamConnectTimeout } from '../../errors.js';
@@ -36,10 +35,9 @@ export interface UpstreamBody {
 
 export interface RawResponse {
   status: number;
-  /** The response head as undici read it: name, value, name, value… (names as sent, any case). */
+  /** The response head as undici read it: name, value, name, value… (names as sent, any case);
+   * response.ts's exposedHeaders picks the few the gateway shows. */
   rawHeaders: readonly Buffer[];
-  /** All of them as an object, made on first use (response.ts picks its few from rawHeaders). */
-  readonly headers: IncomingHttpHeaders;
   body: UpstreamBody;
 }
 
@@ -81,34 +79,6 @@ export function rawChat(options: RawChatOptions): RawChat {
       const call = new UpstreamCall(cancel, resolve, reject, options);
       agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, call);
     });
-}
-
-/** Header names as undici's parseHeaders writes them (lower case) with their values; a repeated
- * header's values in an array. */
-function parseRawHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const seen = out[name];
-    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  return out as IncomingHttpHeaders;
-}
-
-/** A class, not a literal with a getter: that defined an accessor (a runtime call) per response. */
-class UpstreamResponse implements RawResponse {
-  #headers: IncomingHttpHeaders | undefined;
-
-  constructor(
-    readonly status: number,
-    readonly rawHeaders: readonly Buffer[],
-    readonly body: UpstreamBody,
-  ) {}
-
-  get headers(): IncomingHttpHeaders {
-    return (this.#headers ??= parseRawHeaders(this.rawHeaders));
-  }
 }
 
 /** One call: the dispatch handler, the response head's promise and the body's buffer. A class, so
@@ -197,7 +167,7 @@ class UpstreamCall implements UpstreamBody {
     if (statusCode < 200 || this.error) return true; // 1xx: the final head follows
     this.headed = true;
     clearTimeout(this.timer);
-    this.resolve(new UpstreamResponse(statusCode, rawHeaders, this));
+    this.resolve({ status: statusCode, rawHeaders, body: this });
     return true;
   }
 

@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { APIUserAbortError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawChat } from '../../../src/backends/azure/raw.js';
+import { exposedHeaders } from '../../../src/backends/azure/response.js';
 import { LazyAbortController } from '../../../src/resilience/lazy-abort.js';
 import { silentTls } from '../../helpers/hanging-connect.js';
 
@@ -50,7 +51,7 @@ describe('raw pass-through', () => {
     for (let i = 0; i < 3; i++) {
       const r = await send({ upstreamModel: 'm', body: `{"n":${i}}`, cancel: new LazyAbortController() });
       expect(r.status).toBe(200);
-      expect(r.headers['x-request-id']).toBe('up-1');
+      expect(exposedHeaders(r.rawHeaders)['x-upstream-request-id']).toBe('up-1');
       expect(await r.body.text()).toBe('{"ok":true}');
       await nextTurn();
     }

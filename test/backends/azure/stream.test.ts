@@ -2,7 +2,7 @@
 // fed one byte at a time must come out as exactly the same SSE, minus the usage chunk the client
 // did not ask for.
 import { describe, expect, it } from 'vitest';
-import { upstreamStream } from '../../../src/backends/azure/stream.js';
+import { endsWithNullUsage, upstreamStream } from '../../../src/backends/azure/stream.js';
 import { chatRequestBody } from '../../../src/backends/azure/request.js';
 import { isLastBatch } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -217,6 +217,25 @@ describe('upstreamStream', () => {
     expect(out).toBe(recorded.slice(0, 4).map(sseData).join(''));
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe('upstream_stream_incomplete');
+  });
+});
+
+describe('endsWithNullUsage', () => {
+  // Its 13 comparisons are written out by hand: a wrong constant would only send every chunk down the
+  // slow path, which no other test sees. Each single-byte change of the end must fail it.
+  const end = '"usage":null}';
+  it('is true exactly for bytes ending "usage":null}, wherever the end is', () => {
+    for (const prefix of ['', '{"a":1,', '{"choices":[],']) {
+      const bytes = Buffer.from(`${prefix}${end}\n\n`, 'latin1');
+      expect(endsWithNullUsage(bytes, bytes.length - 2)).toBe(true);
+      expect(endsWithNullUsage(bytes, bytes.length - 1)).toBe(false);
+      for (let i = 0; i < end.length; i++) {
+        const changed = Buffer.from(bytes);
+        changed[prefix.length + i]! ^= 0x20;
+        expect(endsWithNullUsage(changed, bytes.length - 2), `byte ${i} changed`).toBe(false);
+      }
+    }
+    expect(endsWithNullUsage(Buffer.from('null}'), 5)).toBe(false);
   });
 });
 
