@@ -50,6 +50,10 @@ export interface CallContext {
 
 export interface ChatCall {
   body: ChatBody;
+  /** `body`'s JSON text as the client sent it (see the server's AppEnv `bodyText`), when `body` is
+   * the client's own; a backend that forwards the body may send it on changed in place instead of
+   * serialising `body` again. */
+  bodyText?: string | undefined;
   /** The model name the backend should resolve (the client's, or the route's rewrite). */
   model: string;
   stream: boolean;

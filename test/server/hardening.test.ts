@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nestingExceeds } from '../../src/server/middleware/json-body.js';
+import { nestingExceeds, scanJson } from '../../src/server/middleware/json-body.js';
 import { BASE_CONFIG, fakeGateway, TEST_KEY } from '../helpers/app.js';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -17,6 +17,14 @@ describe('input hardening', () => {
     // "é" is 0xc3 0xa9, "［" 0xef 0xbc 0xbb, "𝄞" four bytes: none is a bracket, quote or backslash.
     expect(nestingExceeds(utf8('{"é［𝄞":"［［［［","b":[["\\u005b\\\\",{"c":"]]]]"}]]}'), 4)).toBe(false);
     expect(nestingExceeds(utf8('{"é［𝄞":"［［［［","b":[["\\u005b\\\\",{"c":[1]}]]}'), 4)).toBe(true);
+  });
+
+  it('counts the keys written plainly at the top level, a repeated one each time, in the same pass', () => {
+    expect(scanJson(utf8('{}'), 3)).toBe(0);
+    expect(scanJson(utf8('{ "a" : 1 ,\n "b":{"c":2,"d":[3,"e,f",{"g":1}]}, "h":"i,\\"j\\":k" }'), 5)).toBe(3);
+    // A repeated key counts each time; a name with an escape in it not at all (json-body.ts).
+    expect(scanJson(utf8('{"a":1,"a":2,"x\\"y":3,"\\u0062":4}'), 3)).toBe(2);
+    expect(scanJson(utf8('{"a":[[[[]]]]}'), 3)).toBe(-1);
   });
 
   it('400 for a body nested deeper than the limit, before parsing it', async () => {

@@ -10,7 +10,7 @@ import { GatewayError } from '../../errors.js';
 import { cancellationOf } from '../cancellation.js';
 import { streamResult, type Backend, type CallContext, type ChatCall, type ChatResult, type EmbeddingsCall, type JsonResult } from '../types.js';
 import { fromUpstreamError, gatewayErrorFromBody } from './error.js';
-import { chatRequestBody, embeddingsRequestBody } from './request.js';
+import { chatRequestBody, chatRequestText, embeddingsRequestBody } from './request.js';
 import { exposedHeaders, jsonResult } from './response.js';
 import type { RawChat } from './raw.js';
 import { upstreamStream } from './stream.js';
@@ -45,8 +45,8 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
 
   async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
     const upstreamModel = resolve(call.model);
+    if (options.raw) return rawChatCall(options.raw, { body: chatRequestText(call, upstreamModel), upstreamModel, stream: call.stream, clientWantsUsage: call.clientWantsStreamUsage }, ctx);
     const body = chatRequestBody(call, upstreamModel);
-    if (options.raw) return rawChatCall(options.raw, { body, upstreamModel, stream: call.stream, clientWantsUsage: call.clientWantsStreamUsage }, ctx);
     try {
       if (!call.stream) {
         const { data, response } = await client.chat.completions
@@ -100,12 +100,12 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
 /** One chat call through the raw pass-through: the same results and errors as the SDK path. */
 async function rawChatCall(
   raw: RawChat,
-  call: { body: Record<string, unknown>; upstreamModel: string; stream: boolean; clientWantsUsage: boolean },
+  call: { body: string; upstreamModel: string; stream: boolean; clientWantsUsage: boolean },
   ctx: CallContext,
 ): Promise<ChatResult> {
   const { upstreamModel } = call;
   const cancel = cancellationOf(ctx);
-  const response = await raw({ upstreamModel, body: JSON.stringify(call.body), cancel });
+  const response = await raw({ upstreamModel, body: call.body, cancel });
   // The raw head: exposedHeaders reads the few it shows without making every header a string.
   const { status, rawHeaders } = response;
   if (status < 200 || status > 299) {

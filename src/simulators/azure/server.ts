@@ -32,6 +32,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON, or the raw text when it was not JSON. */
   body: unknown;
+  /** The body as it came on the wire (what JSON.parse would hide: repeated keys, formatting). */
+  text: string;
   /** Set when the exchange ends: `finished` once the whole reply was handed to the socket,
    * `closed-early` when the connection closed first (client went away, or a reset fault). */
   outcome?: 'finished' | 'closed-early';
@@ -92,7 +94,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions): Promi
     } catch {
       // keep the raw text in the log; answered below
     }
-    const record: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+    const record: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, text: raw };
     requests.push(record);
     if (requests.length > keepRequests) requests.splice(0, requests.length - keepRequests);
     res.once('close', () => (record.outcome = res.writableFinished ? 'finished' : 'closed-early'));
