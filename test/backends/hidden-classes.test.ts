@@ -1,7 +1,7 @@
 // The per-request objects of the hot path share their hidden classes from one request to the next.
 // A nested generator function, or fields added after a spread, made V8 build new maps for every
 // request, in the old generation, which kept each streamed request's
-// objects alive through young-generation GCs (README, Performance). V8's %HaveSameMap tells, in a
+// objects alive through young-generation GCs (bench/HISTORY.md). V8's %HaveSameMap tells, in a
 // child process run with --allow-natives-syntax.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
