@@ -50,10 +50,11 @@ export interface CallContext {
 
 export interface ChatCall {
   body: ChatBody;
-  /** `body`'s JSON text as the client sent it (see the server's AppEnv `bodyText`), when `body` is
-   * the client's own; a backend that forwards the body may send it on changed in place instead of
-   * serialising `body` again. */
-  bodyText?: string | undefined;
+  /** The client's JSON text and the body parsed from it (the server's AppEnv `bodySource`). It
+   * stands for `body` only while `bodySource.body === body`: a step that makes a new body (a
+   * session's history, a continuation's prefill, the limiter's fill) leaves it behind. A backend that
+   * forwards the body may then send the text, changed in place, instead of serialising `body` again. */
+  bodySource?: { readonly body: unknown; readonly text: string } | undefined;
   /** The model name the backend should resolve (the client's, or the route's rewrite). */
   model: string;
   stream: boolean;

@@ -7,7 +7,20 @@ import { KEY, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ extraYaml: 'limits:\n  default: { maxTokens: 100 }' });
+  // A stream cut on gpt-4o-prod is continued on mini-prod from the text already sent (a prefill).
+  stack = await startStack({
+    extraYaml: `
+limits:
+  default: { maxTokens: 100 }
+routes:
+  chat:
+    kind: stateless
+    backend: azure
+    fallbacks: [ { backend: azure, model: gpt-4o-mini, acceptsPrefill: true } ]
+    resilience: { retries: { maxAttempts: 1 } }
+default: chat
+`,
+  });
 });
 afterAll(() => stack.close());
 
@@ -42,6 +55,20 @@ describe('the chat body the Azure upstream receives', () => {
     const sent = '{"mod\\u0065l":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"Hi"}],"metadata":{"model":"gpt-4o"}}';
     expect((await post(sent)).status).toBe(200);
     expect(JSON.parse(upstreamText())).toEqual({ model: 'gpt-4o-prod', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }], metadata: { model: 'gpt-4o' } });
+  });
+
+  it('is serialised from the continuation\'s body, prefill and all, when a fallback continues a cut stream', async () => {
+    stack.azure.faults.push({ path: 'gpt-4o-prod', cutAfterChunks: 3, resetConnection: true });
+    const sent = '{"model":"gpt-4o","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Tell me about foxes"}]}';
+    const res = await post(sent);
+    expect(res.status).toBe(200);
+    const [cut, continued] = stack.azure.requests.slice(-2);
+    expect(cut!.path).toContain('gpt-4o-prod');
+    expect(continued!.path).toContain('mini-prod');
+    const messages = (JSON.parse(continued!.text) as { messages: { role: string; content: string }[] }).messages;
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toMatchObject({ role: 'assistant', content: expect.any(String) });
+    expect(messages[1]!.content.length).toBeGreaterThan(0);
   });
 
   it('is serialised from the body the limiter filled in, not the client text without it', async () => {

@@ -30,16 +30,16 @@ export function chatRequestBody(call: ChatCall, upstreamModel: string): Record<s
 
 const STREAM_OPTIONS = ',"stream_options":{"include_usage":true}';
 
-/** `chatRequestBody` as JSON text, made from the client's own text (`call.bodyText`) where that is
- * sure to say the same: the model's value replaced in place and, for a stream, `stream_options`
- * added before the closing brace. JSON.stringify of the body was ~11.6 k instructions of a streamed
- * request (callgrind, the benchmark's 130-byte body); this is a search and a few slices. The server
- * gives `bodyText` only when every top-level key is written once and without an escape
- * (json-body.ts), so the top-level `"model"` is in the text as such; this falls back to serialising
- * the body whenever the text does not plainly hold what is changed: `"model"` written more than once
- * (a nested key or a value of that name), the model's value written otherwise than JSON.stringify
- * writes it, a `stream_options` of the client's, or a `stream` key on a call that is not streamed
- * (Azure rejects one there, so it is dropped). */
+/** `chatRequestBody` as JSON text, made from the client's own text (`call.bodySource`, when it is
+ * still the text of `call.body`) where that is sure to say the same: the model's value replaced in
+ * place and, for a stream, `stream_options` added before the closing brace. JSON.stringify of the
+ * body was ~11.6 k instructions of a streamed request (callgrind, the benchmark's 130-byte body);
+ * this is a search and a few slices. The server keeps the text only when every top-level key is
+ * written once and without an escape (json-body.ts), so the top-level `"model"` is in the text as
+ * such; this falls back to serialising the body whenever the text does not plainly hold what is
+ * changed: `"model"` written more than once (a nested key or a value of that name), the model's
+ * value written otherwise than JSON.stringify writes it, a `stream_options` of the client's, or a
+ * `stream` key on a call that is not streamed (Azure rejects one there, so it is dropped). */
 export function chatRequestText(call: ChatCall, upstreamModel: string): string {
   return splicedChatBody(call, upstreamModel) ?? JSON.stringify(chatRequestBody(call, upstreamModel));
 }
@@ -47,8 +47,9 @@ export function chatRequestText(call: ChatCall, upstreamModel: string): string {
 const MODEL = 'model"';
 
 function splicedChatBody(call: ChatCall, upstreamModel: string): string | undefined {
-  const { bodyText: text, body } = call;
-  if (text === undefined || body.stream_options !== undefined || (call.stream ? body.stream !== true : body.stream !== undefined)) return undefined;
+  const { bodySource: source, body } = call;
+  if (source === undefined || source.body !== body || body.stream_options !== undefined || (call.stream ? body.stream !== true : body.stream !== undefined)) return undefined;
+  const { text } = source;
   // Searched without its opening quote: `indexOf` finds a pattern's first character with memchr,
   // and a quote comes every few characters of JSON where an `m` seldom does.
   let key = -1;
@@ -67,8 +68,8 @@ function splicedChatBody(call: ChatCall, upstreamModel: string): string | undefi
   const end = at + model.length + 2;
   if (text.charCodeAt(at) !== 0x22 || !text.startsWith(model, at + 1) || text.charCodeAt(end - 1) !== 0x22) return undefined;
   let close = text.length - 1;
-  while (close > end && text.charCodeAt(close) !== 0x7d /* } */) close--;
-  if (close <= end) return undefined;
+  while (close >= end && text.charCodeAt(close) !== 0x7d /* } */) close--;
+  if (close < end) return undefined;
   const value = model === upstreamModel ? text.slice(at, end) : JSON.stringify(upstreamModel);
   return call.stream
     ? text.slice(0, at) + value + text.slice(end, close) + STREAM_OPTIONS + text.slice(close)

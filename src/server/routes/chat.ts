@@ -11,10 +11,6 @@ export interface ChatRouteDeps extends ExchangeDeps {
   openTurn?: (input: OpenTurnInput) => Promise<Turn>;
 }
 
-/** The client's JSON text of `body`, unless a step before the route (the limiter filling
- * max_completion_tokens) made a new body: the text then no longer says what is sent. */
-const textOf = (source: AppEnv['Variables']['bodySource'], body: unknown): string | undefined => (source !== undefined && source.body === body ? source.text : undefined);
-
 export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
   return async function chatCompletionsHandler(c) {
     const body = chatBody(c.get('body'), c.get('runtime').config.server.maxMessages);
@@ -37,7 +33,7 @@ export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
         b.chat(
           {
             body: turn?.messages ? { ...body, messages: turn.messages as typeof body.messages } : body,
-            bodyText: turn?.messages ? undefined : textOf(c.get('bodySource'), body),
+            bodySource: c.get('bodySource'),
             model: decision.target.model ?? body.model,
             stream,
             clientWantsStreamUsage: wantsStreamUsage(body),

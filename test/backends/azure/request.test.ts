@@ -6,11 +6,11 @@ import type { ChatBody, ChatCall } from '../../../src/backends/types.js';
 /** A call as the chat route makes it: the parsed body and the text it was parsed from. */
 const callOf = (text: string, stream = false): ChatCall => {
   const body = JSON.parse(text) as ChatBody;
-  return { body, bodyText: text, model: body.model, stream, clientWantsStreamUsage: false };
+  return { body, bodySource: { body, text }, model: body.model, stream, clientWantsStreamUsage: false };
 };
 
 /** What the text path must say: the serialised body's meaning, key for key. */
-const expected = (call: ChatCall, model: string) => chatRequestBody({ ...call, bodyText: undefined }, model);
+const expected = (call: ChatCall, model: string) => chatRequestBody({ ...call, bodySource: undefined }, model);
 
 describe('chatRequestText', () => {
   it('sends the client text with the model replaced in place and include_usage added on a stream', () => {
@@ -47,9 +47,16 @@ describe('chatRequestText', () => {
     expect(JSON.parse(out)).toEqual(expected(callOf(text, true), 'dep-1'));
   });
 
-  it('serialises the body when there is no text (a session turn changed the messages)', () => {
-    const call = { ...callOf('{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}'), bodyText: undefined };
-    expect(chatRequestText(call, 'dep-1')).toBe('{"model":"dep-1","messages":[{"role":"user","content":"x"}]}');
+  it('serialises the body when the text is not its own: a step made a new body (a continuation\'s prefill, a session\'s history)', () => {
+    const call = callOf('{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"stream":true}', true);
+    const prefilled = { ...call, body: { ...call.body, messages: [...call.body.messages, { role: 'assistant', content: 'one' }] } };
+    expect(JSON.parse(chatRequestText(prefilled, 'dep-1')).messages).toEqual([{ role: 'user', content: 'x' }, { role: 'assistant', content: 'one' }]);
+    expect(chatRequestText({ ...call, bodySource: undefined }, 'dep-1')).toBe('{"model":"dep-1","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}');
+  });
+
+  it('splices a model written last, right before the closing brace', () => {
+    const text = '{"messages":[{"role":"user","content":"x"}],"stream":true,"model":"gpt-4o"}';
+    expect(chatRequestText(callOf(text, true), 'dep-1')).toBe('{"messages":[{"role":"user","content":"x"}],"stream":true,"model":"dep-1","stream_options":{"include_usage":true}}');
   });
 
   it('says what the serialised body says, for any body and formatting (property)', () => {
