@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { nestingExceeds, scanJson } from '../../src/server/middleware/json-body.js';
+import { scanJson } from '../../src/server/middleware/json-body.js';
 import { BASE_CONFIG, fakeGateway, TEST_KEY } from '../helpers/app.js';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
+const nestingExceeds = (bytes: Uint8Array, max: number) => scanJson(bytes, max) === -1;
 const auth = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
 
 describe('input hardening', () => {

@@ -122,8 +122,6 @@ export function scanJson(bytes: Uint8Array, max: number): number {
   return keys;
 }
 
-export const nestingExceeds = (bytes: Uint8Array, max: number): boolean => scanJson(bytes, max) === -1;
-
 /** The own keys of a plain object, counted without making their array. */
 function ownKeyCount(value: object): number {
   let n = 0;
