@@ -83,12 +83,19 @@ async function profile(name: string, sys: LoadOptions & { pid: number }, dir: st
 function report(name: string, pid: number, run: { rate: number; samples: Sample[] }, top: number): void {
   const perRequest = (n: number) => (n / HZ / (run.rate * SECONDS)) * 1e6;
   const kinds = new Map<string, number>();
-  for (const s of run.samples) kinds.set(kindOf(s, pid), (kinds.get(kindOf(s, pid)) ?? 0) + 1);
+  for (const s of run.samples) {
+    const kind = kindOf(s, pid);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
   console.log(`\n${name}: ${run.rate.toFixed(0)} req/s while sampled, ${perRequest(run.samples.length).toFixed(1)} µs of samples a request`);
   for (const [kind, n] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${perRequest(n).toFixed(1).padStart(7)} µs  ${kind}`);
   if (top === 0) return;
   const entries = new Map<string, number>();
-  for (const s of run.samples) if (s.tid === pid) entries.set(entryOf(s), (entries.get(entryOf(s)) ?? 0) + 1);
+  for (const s of run.samples) {
+    if (s.tid !== pid) continue;
+    const entry = entryOf(s);
+    entries.set(entry, (entries.get(entry) ?? 0) + 1);
+  }
   console.log(`  by entry point (the event loop's thread):`);
   for (const [entry, n] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${perRequest(n).toFixed(1).padStart(7)} µs  ${entry.slice(0, 110)}`);
 }

@@ -36,6 +36,7 @@ const noop = () => {};
 const USAGE_KEY = 'usage":';
 const NULL_USAGE_END = '"usage":null}';
 const MODEL_KEY = 'model":"';
+const FINISH_KEY = 'finish_reason":"';
 
 /** Whether the bytes before `end` are NULL_USAGE_END's, compared one constant at a time (the test
  * checks they spell it): `endsWith` on the event's text cost ~290 instructions an event (callgrind),
@@ -48,7 +49,6 @@ export function endsWithNullUsage(b: Uint8Array, end: number): boolean {
     b[end - 13] === 0x22 /* " */
   );
 }
-const FINISH_KEY = 'finish_reason":"';
 
 /** Model names as strings of their own: a slice of the decoded read keeps the whole read alive for
  * as long as anything holds the name. Copying it halved what a streamed request promotes to the old

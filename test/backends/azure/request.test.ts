@@ -55,8 +55,9 @@ describe('chatRequestText', () => {
   });
 
   it('splices a model written last, right before the closing brace', () => {
-    const text = '{"messages":[{"role":"user","content":"x"}],"stream":true,"model":"gpt-4o"}';
-    expect(chatRequestText(callOf(text, true), 'dep-1')).toBe('{"messages":[{"role":"user","content":"x"}],"stream":true,"model":"dep-1","stream_options":{"include_usage":true}}');
+    // Spaced, so the splice's text and a serialised body tell apart.
+    const text = '{"messages":[{"role":"user","content":"x"}],"stream":true,"model" : "gpt-4o"}';
+    expect(chatRequestText(callOf(text, true), 'dep-1')).toBe('{"messages":[{"role":"user","content":"x"}],"stream":true,"model" : "dep-1","stream_options":{"include_usage":true}}');
   });
 
   it('says what the serialised body says, for any body and formatting (property)', () => {
