@@ -2,6 +2,7 @@
 // spill file as the place records go when the queue is full or a batch fails.
 import type { Logger } from 'pino';
 import { ledgerLine } from './line.js';
+import { LineQueue, type LineBatch } from './line-queue.js';
 import { SpillFile } from './spill.js';
 import type { LedgerHooks, LedgerRecord, LedgerSink } from './types.js';
 
@@ -15,9 +16,8 @@ export interface BatchedSinkOptions {
 
 export abstract class BatchedSink implements LedgerSink {
   /** JSON lines, serialised at write() so a bad record fails alone and later mutation cannot change
-   * it. Only the line is kept: a line waits up to a tick, long enough to survive scavenges and be
-   * promoted, and keeping the record object too added about half again to what survives. */
-  private queue: string[] = [];
+   * it, and kept as bytes off the heap (line-queue.ts says why). */
+  private readonly queue = new LineQueue();
   private running: Promise<void> = Promise.resolve();
   /** Flush passes queued or running. */
   private passes = 0;
@@ -40,8 +40,9 @@ export abstract class BatchedSink implements LedgerSink {
     this.timer.unref();
   }
 
-  /** Write one batch of JSON lines durably, or throw (the batch is then spilled). */
-  protected abstract writeBatch(lines: string[]): Promise<void>;
+  /** Write one batch of JSON lines durably, or throw (the batch is then spilled; an error with
+   * `written: n` says its first n lines were written and only the rest is). */
+  protected abstract writeBatch(batch: LineBatch): Promise<void>;
   /** Release files or connections. */
   protected abstract release(): Promise<void>;
   /** Largest batch handed to writeBatch. */
@@ -92,15 +93,15 @@ export abstract class BatchedSink implements LedgerSink {
    * tick, so steady load costs one write and one fsync per tick rather than one per batch written. */
   private async drainQueue(): Promise<void> {
     for (let left = this.queue.length; left > 0; ) {
-      const batch = this.queue.splice(0, Math.min(left, this.maxBatch));
-      left -= batch.length;
+      const batch = this.queue.take(Math.min(left, this.maxBatch));
+      left -= batch.count;
       try {
         await this.writeBatch(batch);
-        this.hooks.onFlush?.({ records: batch.length, lastRequestId: lastRequestId(batch), at: Date.now() });
+        if (this.hooks.onFlush) this.hooks.onFlush({ records: batch.count, lastRequestId: lastRequestId(batch), at: Date.now() });
       } catch (err) {
         // A sink may have written a prefix of the batch durably before failing; spill only the rest.
-        const written = Math.min(batch.length, Math.max(0, (err as { written?: number }).written ?? 0));
-        const rest = batch.slice(written);
+        const written = Math.min(batch.count, Math.max(0, (err as { written?: number }).written ?? 0));
+        const rest = batch.lines(written);
         this.hooks.onWriteFailure?.(rest.length);
         this.logger?.error({ err, records: rest.length }, 'ledger batch write failed; spilling it to the local spill file');
         if (await this.spill.append(rest)) this.hooks.onSpill?.(rest.length);
@@ -122,7 +123,5 @@ export abstract class BatchedSink implements LedgerSink {
 }
 
 /** For the onFlush hook (evaluated only when one is set): one parse per batch, not a kept record per line. */
-const lastRequestId = (lines: string[]): string | undefined => {
-  const last = lines.at(-1);
-  return last === undefined ? undefined : (JSON.parse(last) as LedgerRecord).requestId;
-};
+const lastRequestId = (batch: LineBatch): string | undefined =>
+  batch.count === 0 ? undefined : (JSON.parse(batch.line(batch.count - 1)) as LedgerRecord).requestId;

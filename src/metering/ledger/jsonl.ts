@@ -7,6 +7,7 @@
 import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchedSink, type BatchedSinkOptions } from './batched.js';
+import type { LineBatch } from './line-queue.js';
 import { parseLedgerFileName, usageFileName, utcDay } from './files.js';
 
 /** What the sink needs of a file handle (tests wrap the real one to watch datasync). */
@@ -38,23 +39,23 @@ export class JsonlLedger extends BatchedSink {
     return this.current?.path;
   }
 
-  protected async writeBatch(batch: string[]): Promise<void> {
+  protected async writeBatch(batch: LineBatch): Promise<void> {
     const day = utcDay(this.now());
-    // Sizes first, then one Buffer per write rather than one per line (~0.6 µs a line, measured alone).
-    const sizes = batch.map((line) => Buffer.byteLength(line));
+    // The lines are bytes already (line-queue.ts): each write is a view of the batch's buffer.
+    const size = (i: number) => batch.ends[i]! - batch.startOf(i);
     let i = 0;
     try {
-      while (i < batch.length) {
+      while (i < batch.count) {
         const file = await this.fileFor(day);
         // Take as many whole lines as fit; a file always takes at least one line.
-        let bytes = 0;
-        let j = i;
-        while (j < batch.length && (j === i || file.size + bytes + sizes[j]! <= this.options.maxFileBytes)) bytes += sizes[j++]!;
-        if (file.size > 0 && file.size + sizes[i]! > this.options.maxFileBytes) {
+        if (file.size > 0 && file.size + size(i) > this.options.maxFileBytes) {
           await this.rotate(day, file.index + 1);
           continue;
         }
-        await writeAll(file.fh, Buffer.from(batch.slice(i, j).join('')));
+        let j = i + 1;
+        while (j < batch.count && file.size + batch.ends[j]! - batch.startOf(i) <= this.options.maxFileBytes) j++;
+        const bytes = batch.ends[j - 1]! - batch.startOf(i);
+        await writeAll(file.fh, batch.bytes.subarray(batch.startOf(i), batch.ends[j - 1]));
         file.size += bytes;
         i = j;
       }
@@ -63,7 +64,7 @@ export class JsonlLedger extends BatchedSink {
       // Lines written before the failure are whole and stay; the caller spills the rest. They are
       // not yet fsync'd, but a process crash keeps them (the page cache survives it).
       await this.closeCurrent();
-      throw Object.assign(new Error(`ledger write failed after ${i} of ${batch.length} records`, { cause: err }), { written: i });
+      throw Object.assign(new Error(`ledger write failed after ${i} of ${batch.count} records`, { cause: err }), { written: i });
     }
   }
 

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { BatchedSink, type BatchedSinkOptions } from './batched.js';
 import { usdToPico, picoToUsdString } from '../money.js';
+import type { LineBatch } from './line-queue.js';
 import type { LedgerRecord } from './types.js';
 
 export interface PostgresLedgerOptions extends Omit<BatchedSinkOptions, 'spillDir'> {
@@ -68,10 +69,10 @@ export class PostgresLedger extends BatchedSink {
     this.pool.on('error', (err) => this.logger?.warn({ err }, 'idle PostgreSQL ledger connection failed'));
   }
 
-  protected async writeBatch(lines: string[]): Promise<void> {
+  protected async writeBatch(batch: LineBatch): Promise<void> {
     // The queue keeps only lines; parsing them here, once per flush, inserts exactly what the spill
     // file would hold and what write() saw, whatever happened to the record object since.
-    const records = lines.map((line) => JSON.parse(line) as LedgerRecord);
+    const records = batch.lines().map((line) => JSON.parse(line) as LedgerRecord);
     this.ready ??= this.createTable();
     try {
       await this.ready;
