@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { freePort, startChild, startGatewayChild, type Child } from './children.js';
 import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
 import { load, type LoadOptions } from './load.js';
+import { GATEWAY_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const { values } = parseArgs({ options: { kind: { type: 'string', default: 'stream' }, seconds: { type: 'string', default: '6' }, warmup: { type: 'string', default: '12' }, top: { type: 'string', default: '15' } } });
 const SECONDS = Number(values.seconds);
@@ -110,7 +111,7 @@ try {
   const port = await freePort();
   const configFile = join(work, 'gateway.yaml');
   writeFileSync(configFile, benchConfigYaml({ port, azureUrl: upstream.url, bedrockUrl: 'http://127.0.0.1:9', ledgerDir: join(work, 'ledger'), store: { type: 'memory' } }));
-  const gateway = await startGatewayChild({ configFile, port, nodeArgs: ['--max-semi-space-size=64', '--perf-basic-prof'], logFile: join(work, 'gateway.log') });
+  const gateway = await startGatewayChild({ configFile, port, nodeArgs: [...GATEWAY_NODE_FLAGS, '--perf-basic-prof'], logFile: join(work, 'gateway.log') });
   children.push(gateway);
   const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say something about foxes.' }], ...(values.kind === 'stream' ? { stream: true } : {}) });
   const common = { connections: 32, durationS: SECONDS, body };
