@@ -17,9 +17,10 @@
 // some gateway processes then ran in a mode where ~2 MB a scavenge went to the old generation
 // (the heap after each scavenge grew by ~1.9–2.1 MB, scavenges paused 7 ms at the 90th percentile
 // instead of 2, a full GC every few seconds), with window p99s of 17–38 ms at the streamed equal
-// load, where processes of the same build not in the mode had 9–27 in the same (noisy) run. Two of nine processes with pretenuring ran that way and a
-// third partly, none of eight without it; CPU per streamed request was no worse without it (88 and
-// 104 µs against 94 and 106, alternating). Measured 2026-11-27 (README, Performance).
+// load, where processes of the same build not in the mode had 9–27 in the same (noisy) run. Two of
+// nine processes with pretenuring ran that way and a third partly, none of eight without it; CPU per
+// streamed request was no worse without it (88 and 104 µs against 94 and 106, alternating).
+// Measured 2026-11-27 (README, Performance).
 // https://v8.dev/blog/allocation-sites (pretenuring from allocation-site feedback)
 export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64', '--no-allocation-site-pretenuring'] as const;
 
