@@ -262,6 +262,36 @@ describe('JSONL ledger', () => {
     expect(await collect(dir)).toHaveLength(4);
   });
 
+  it('a batch cut by a failing rotation keeps the lines it wrote and spills only the rest, each line once', async () => {
+    const dir = tempDir();
+    let opens = 0;
+    let spilled = 0;
+    let failures = 0;
+    const l = ledger({
+      dir,
+      maxFileBytes: 2000,
+      flushIntervalMs: 1000,
+      logger: spyLogger(),
+      // The first file opens; the rotation to the second fails, midway through the batch.
+      openFile: async (path) => {
+        if (++opens > 1) throw Object.assign(new Error('EIO: second file'), { code: 'EIO' });
+        return open(path, 'a');
+      },
+      hooks: { onSpill: (n) => (spilled += n), onWriteFailure: (n) => (failures += n) },
+    });
+    const written = Array.from({ length: 20 }, (_, i) => record({ tenant: `t-${i}-${'é'.repeat(i)}` }));
+    for (const r of written) l.write(r);
+    await l.close();
+    const inFile = lines(join(dir, `usage-${today()}.jsonl`)).map((x) => JSON.parse(x) as LedgerRecord);
+    expect(inFile.length).toBeGreaterThan(0);
+    expect(inFile.length).toBeLessThan(20);
+    expect(Buffer.byteLength(readFileSync(join(dir, `usage-${today()}.jsonl`)))).toBeLessThanOrEqual(2000);
+    expect(spilled).toBe(20 - inFile.length);
+    expect(failures).toBe(20 - inFile.length);
+    expect(inFile).toEqual(written.slice(0, inFile.length));
+    expect(await collect(dir)).toEqual(written);
+  });
+
   it('close() flushes everything; a write after close still lands (spill)', async () => {
     const dir = tempDir();
     const l = ledger({ dir, flushIntervalMs: 1000 });
