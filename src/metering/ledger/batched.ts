@@ -97,7 +97,7 @@ export abstract class BatchedSink implements LedgerSink {
       left -= batch.count;
       try {
         await this.writeBatch(batch);
-        if (this.hooks.onFlush) this.hooks.onFlush({ records: batch.count, lastRequestId: lastRequestId(batch), at: Date.now() });
+        this.hooks.onFlush?.({ records: batch.count, lastRequestId: lastRequestId(batch), at: Date.now() });
       } catch (err) {
         // A sink may have written a prefix of the batch durably before failing; spill only the rest.
         const written = Math.min(batch.count, Math.max(0, (err as { written?: number }).written ?? 0));
