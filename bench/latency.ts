@@ -18,6 +18,9 @@ export interface FixedRateOptions {
   durationS: number;
   /** Keep-alive sockets; a request that finds none free waits (and its wait counts). */
   connections: number;
+  /** A pool kept across runs (its sockets stay open between them); else one made for this run and
+   * closed after it. */
+  agent?: Agent;
 }
 
 export interface LatencyNumbers {
@@ -28,13 +31,15 @@ export interface LatencyNumbers {
   p50: number;
   p90: number;
   p99: number;
+  /** Every successful request's latency (ms), ascending. */
+  sorted: number[];
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+export const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 export async function fixedRate(o: FixedRateOptions): Promise<LatencyNumbers> {
   const url = new URL(o.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const agent = o.agent ?? new Agent({ keepAlive: true, maxSockets: o.connections });
   const payload = Buffer.from(o.body);
   const headers = { ...o.headers, 'content-length': String(payload.byteLength) };
   const latencies: number[] = [];
@@ -71,8 +76,8 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyNumbers> {
     };
     tick();
   });
-  agent.destroy();
+  if (!o.agent) agent.destroy();
   latencies.sort((a, b) => a - b);
   const ms = (x: number) => Math.round(x * 100) / 100;
-  return { rate: o.rate, requests: total, failures, p50: ms(quantile(latencies, 0.5)), p90: ms(quantile(latencies, 0.9)), p99: ms(quantile(latencies, 0.99)) };
+  return { rate: o.rate, requests: total, failures, p50: ms(quantile(latencies, 0.5)), p90: ms(quantile(latencies, 0.9)), p99: ms(quantile(latencies, 0.99)), sorted: latencies };
 }
