@@ -6,14 +6,15 @@
 // rounds and not others). Lengths alternate (10, 500, 10, 500) and the medians are compared.
 //
 // The target is compared with both lengths at one offered rate (open-loop, three quarters of the
-// slower length's closed-loop rate in the same round), not each as fast as it goes. A request's CPU depends
-// on the load: at a lower rate fewer requests share each wake-up of the event loop (each epoll
-// round, microtask drain, timer and write), and closed-loop the 500-message rounds ran at ~40–80 %
-// of the 10-message rate because the Bedrock simulator's own work per turn grows ~6× with the
-// history on the same two cores. Measured 2026-11-27 (eighth machine, scratch harness, warm):
-// 10-message turns took 1.0–1.3 ms of gateway CPU at 640–890 turns/s and 1.7–2.3 ms at 250;
+// slower length's closed-loop rate in the same round), not each as fast as it goes. A request's
+// CPU depends on the load (at a lower rate fewer requests share each wake-up of the event loop:
+// each epoll round, microtask drain, timer and write), and closed-loop the 500-message rounds ran
+// at ~40–80 % of the 10-message rate because the Bedrock simulator's own work per turn grows ~6×
+// with the history on the same two cores. Measured 2026-11-27 (eighth machine, scratch harness,
+// warm): 10-message turns took 1.0–1.3 ms of gateway CPU at 640–890 turns/s and 1.7–2.3 ms at 250;
 // closed-loop, 500 against 10 came out 1.42–1.51× with the gateway pinned to its own core and
-// 1.05–1.48× unpinned, at one rate (250–270 turns/s) 0.88–1.20×. The closed-loop runs still count, as the rate probe and for the record.
+// 1.05–1.48× unpinned, at one rate (250–270 turns/s) 0.88–1.20×. The closed-loop runs still count,
+// as the rate probe and for the record.
 import { BENCH_KEY } from './config.js';
 import { median } from './load.js';
 import { scrape } from './metrics.js';
@@ -88,8 +89,8 @@ const summary = (at10: TurnCost[], at500: TurnCost[]) => {
 export async function historyCpu(options: { url: string; log: (s: string) => void; rounds?: number }) {
   const { url, log } = options;
   const tag = (kind: string, round: number) => `cpu${kind}-${process.pid}-${round}`;
-  // Warm-up: the stateful path's code keeps getting faster over the first few thousand turns
-  // (10-message turns 1.7 → 1.2 → 1.0 ms in three closed-loop rounds of a fresh gateway).
+  // Warm-up: the stateful path's code keeps getting faster over the first few thousand turns (a
+  // fresh gateway's 10-message turns, closed-loop, after 1200 turns: 1.7, 1.2, 1.0 ms in three rounds).
   for (let i = 0; i < 2; i++) {
     await cpuPerTurn(url, 10, tag('warm10', i));
     await cpuPerTurn(url, 500, tag('warm500', i));
