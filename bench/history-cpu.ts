@@ -46,16 +46,21 @@ export async function lanes(count: number, work: (i: number) => Promise<void>): 
   }));
 }
 
-/** `work(0…count-1)`, one started every 1/rate s whatever the others do (open-loop). */
+/** `work(0…count-1)`, one started every 1/rate s whatever the others do (open-loop); rejects with
+ * the first failure once all have settled. */
 async function paced(count: number, rate: number, work: (i: number) => Promise<void>): Promise<void> {
   const start = performance.now();
   const running: Promise<void>[] = [];
+  let failure: { error: unknown } | undefined;
   for (let i = 0; i < count; i++) {
     const wait = start + (i * 1000) / rate - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    running.push(work(i));
+    // Caught at once: a turn failing while later ones are still being started would otherwise be an
+    // unhandled rejection and end the run without stopping its children.
+    running.push(work(i).catch((error: unknown) => void (failure ??= { error })));
   }
   await Promise.all(running);
+  if (failure) throw failure.error;
 }
 
 interface TurnCost {
