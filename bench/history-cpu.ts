@@ -11,7 +11,7 @@
 // each epoll round, microtask drain, timer and write), and closed-loop the 500-message rounds ran
 // at ~40–80 % of the 10-message rate because the Bedrock simulator's own work per turn grows ~6×
 // with the history on the same two cores. Measured 2026-11-27 (eighth machine, scratch harness,
-// warm): 10-message turns took 1.0–1.3 ms of gateway CPU at 640–890 turns/s and 1.7–2.3 ms at 250;
+// warm): 10-message turns took 0.95–1.3 ms of gateway CPU at 630–890 turns/s and 1.65–2.35 ms at 250;
 // closed-loop, 500 against 10 came out 1.42–1.51× with the gateway pinned to its own core and
 // 1.05–1.48× unpinned, at one rate (250–270 turns/s) 0.88–1.20×. The closed-loop runs still count,
 // as the rate probe and for the record.
