@@ -47,6 +47,25 @@ describe('Vercel AI SDK', () => {
     for await (const delta of result.textStream) streamed += delta;
     expect(streamed).toContain('Stream via responses');
   });
+
+  // With `store` on (its default) the provider sends what the model said before as `item_reference`s.
+  it('the default provider: tools over two steps, JSON and stream, and a conversation continued by reference', async () => {
+    const { text, steps } = await generateText({ model: provider()('gpt-4o'), prompt: 'Use the weather tool for Paris', tools: { weather }, stopWhen: stepCountIs(3) });
+    expect(steps.map((s) => s.finishReason)).toEqual(['tool-calls', 'stop']);
+    expect(text).toContain('21');
+
+    const errors: unknown[] = [];
+    const result = streamText({ model: provider()('gpt-4o'), prompt: 'Use the weather tool for Lyon', tools: { weather }, stopWhen: stepCountIs(3), onError: ({ error }) => void errors.push(error) });
+    let streamed = '';
+    for await (const delta of result.textStream) streamed += delta;
+    expect(errors).toEqual([]);
+    expect(await result.steps).toHaveLength(2);
+    expect(streamed).toContain('21');
+
+    const first = await generateText({ model: provider()('gpt-4o'), prompt: 'First turn' });
+    const second = await generateText({ model: provider()('gpt-4o'), messages: [{ role: 'user', content: 'First turn' }, ...first.response.messages, { role: 'user', content: 'Second turn' }] });
+    expect(second.text).toContain('Second turn');
+  });
 });
 
 describe('LangChain ChatOpenAI', () => {

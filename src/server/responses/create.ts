@@ -16,7 +16,8 @@ import { RequestMeasure } from '../measure.js';
 import { SSE_HEADERS, coalesceHead } from '../sse-response.js';
 import { estimateStreamUsage } from '../usage-estimate.js';
 import { promptTokens } from '../../limits/estimate.js';
-import { newId } from './ids.js';
+import { itemIds, newId } from './ids.js';
+import { resolveReferences } from './references.js';
 import { inputItemResources, itemsToMessages, toChatRequest } from './request.js';
 import { completionOutput, finalizeResponse, responseSkeleton } from './response.js';
 import type { History, ResponseStore } from './store.js';
@@ -54,10 +55,10 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
     let result: ChatResult | undefined;
     let source: 'gateway' | 'upstream' = 'gateway';
     try {
-      const req = responsesRequest(raw);
+      const validated = responsesRequest(raw);
       const { decision, backend } = route(c, raw);
       measure.routed(decision, backend);
-      const history = await deps.store.history(tenant, req.previous_response_id);
+      const [history, req] = await Promise.all([deps.store.history(tenant, validated.previous_response_id), resolveReferences(deps.store, tenant, validated)]);
       const model = decision.target.model ?? req.model;
       const chat = toChatRequest(req, history.messages, model);
       const ctx = abort.callContext({ requestId: c.get('requestId'), tenant, logger: c.get('logger') });
@@ -88,7 +89,9 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       if (resilient.answeredBy > 0) setResponseHeader(c, 'x-stateroute-fallback', fallbackLabel(resilient.target));
 
       const skeleton = responseSkeleton(req, { id: newId('resp'), model: result.model });
-      const inputItems = inputItemResources(req.input);
+      // One id maker for the response's input and output items: their ids name it (ids.ts).
+      const ids = itemIds(skeleton.id);
+      const inputItems = inputItemResources(req.input, ids);
       // Commit only on success: called once the reply is complete, before the client sees its end.
       const commit = async (response: ResponseObject) => {
         // `stopped`, not the signal: a failed first attempt aborts the lent signal, yet a retry may answer.
@@ -99,7 +102,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       };
 
       if (result.type === 'json') {
-        const response = finalizeResponse(skeleton, { ...completionOutput(result.body), usage: result.usage });
+        const response = finalizeResponse(skeleton, { ...completionOutput(result.body, ids), usage: result.usage });
         await commit(response);
         measure.finish({ status: 200, usage: result.usage, modelAnswered: result.model });
         detach();
@@ -107,7 +110,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
       }
       coalesceHead(c.env);
       const sentTokens = () => promptTokens(chat.body.messages);
-      return respond(c, eventStream({ result, skeleton, commit, measure, detach, abort: client.leave, promptTokens: sentTokens }), 200, result.headers, SSE_HEADERS);
+      return respond(c, eventStream({ result, skeleton, ids, commit, measure, detach, abort: client.leave, promptTokens: sentTokens }), 200, result.headers, SSE_HEADERS);
     } catch (err) {
       measure.finish({
         status: client.gone ? 499 : isGatewayError(err) ? err.status : 500,
@@ -126,6 +129,7 @@ export function createResponse(deps: CreateDeps): Handler<AppEnv> {
 interface StreamSpec {
   result: StreamResult;
   skeleton: ResponseObject;
+  ids: (prefix: 'msg' | 'fc') => string;
   commit(response: ResponseObject): Promise<void>;
   measure: RequestMeasure;
   detach(): void;
@@ -137,7 +141,7 @@ interface StreamSpec {
 /** The Responses SSE body: events are written as the upstream chunks arrive (a batch at a time), never buffered. */
 function eventStream(spec: StreamSpec): ReadableStream<Uint8Array> {
   const { result, measure } = spec;
-  const translator = new ResponseEventTranslator(spec.skeleton);
+  const translator = new ResponseEventTranslator(spec.skeleton, spec.ids);
   const iterator = batchesOf(result)[Symbol.asyncIterator]();
   let started = false;
   let first = true;

@@ -8,15 +8,16 @@ import { newId } from './ids.js';
 import type { InputItemResource } from './types.js';
 import type { FunctionTool, InputContentPart, InputItem, MessageItem, ResponsesRequest, ToolChoice } from './validate.js';
 
-/** The request's input as stored items with ids (what `input_items` lists, in request order). */
-export function inputItemResources(input: ResponsesRequest['input']): InputItemResource[] {
-  if (typeof input === 'string') return [{ id: newId('msg'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
+/** The request's input as stored items with ids (what `input_items` lists, in request order); an
+ * item without an id of its own gets one from `id` (ids.ts: itemIds, so it can be referenced). */
+export function inputItemResources(input: ResponsesRequest['input'], id: (prefix: 'msg' | 'fc' | 'fco') => string = newId): InputItemResource[] {
+  if (typeof input === 'string') return [{ id: id('msg'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
   return input.map((item): InputItemResource => {
-    if (item.type === 'function_call') return { ...item, id: item.id ?? newId('fc'), status: 'completed' } as InputItemResource;
-    if (item.type === 'function_call_output') return { ...item, id: item.id ?? newId('fco'), status: 'completed' } as InputItemResource;
+    if (item.type === 'function_call') return { ...item, id: item.id ?? id('fc'), status: 'completed' } as InputItemResource;
+    if (item.type === 'function_call_output') return { ...item, id: item.id ?? id('fco'), status: 'completed' } as InputItemResource;
     const m = item as MessageItem;
     const content = typeof m.content === 'string' ? [{ type: m.role === 'assistant' ? 'output_text' : 'input_text', text: m.content, ...(m.role === 'assistant' ? { annotations: [] } : {}) }] : m.content;
-    return { ...m, id: m.id ?? newId('msg'), type: 'message', status: 'completed', content } as InputItemResource;
+    return { ...m, id: m.id ?? id('msg'), type: 'message', status: 'completed', content } as InputItemResource;
   });
 }
 

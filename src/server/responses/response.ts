@@ -9,7 +9,7 @@ import type { ResponsesRequest } from './validate.js';
 const now = () => Math.floor(Date.now() / 1000);
 
 /** The Response as it is before any output: what `response.created` carries. */
-export function responseSkeleton(req: ResponsesRequest, options: { id: string; model: string }): ResponseObject {
+export function responseSkeleton(req: ResponsesRequest<unknown>, options: { id: string; model: string }): ResponseObject {
   return {
     id: options.id,
     object: 'response',
@@ -87,19 +87,20 @@ interface ChatChoiceMessage {
   tool_calls?: { id?: unknown; function?: { name?: unknown; arguments?: unknown } }[];
 }
 
-/** A non-streamed chat completion body → the Response's output items and the finish reason. */
-export function completionOutput(completion: Record<string, unknown>): { output: OutputItem[]; finishReason: unknown } {
+/** A non-streamed chat completion body → the Response's output items and the finish reason.
+ * `id` makes the items' ids (ids.ts: itemIds, so a later `item_reference` finds them). */
+export function completionOutput(completion: Record<string, unknown>, id: (prefix: 'msg' | 'fc') => string = newId): { output: OutputItem[]; finishReason: unknown } {
   const choice = (completion.choices as { message?: ChatChoiceMessage; finish_reason?: unknown }[] | undefined)?.[0];
   const message = choice?.message ?? {};
   const itemStatus = outcomeOf(choice?.finish_reason).status;
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
   const text = typeof message.content === 'string' ? message.content : typeof message.refusal === 'string' ? message.refusal : '';
   const output: OutputItem[] = [];
-  if (text || calls.length === 0) output.push(messageItem(newId('msg'), text, itemStatus));
+  if (text || calls.length === 0) output.push(messageItem(id('msg'), text, itemStatus));
   for (const call of calls)
     output.push(
       functionCallItem({
-        id: newId('fc'),
+        id: id('fc'),
         callId: typeof call.id === 'string' && call.id ? call.id : newId('call'),
         name: String(call.function?.name ?? ''),
         arguments: typeof call.function?.arguments === 'string' ? call.function.arguments : '',

@@ -7,7 +7,7 @@
 // `tool_calls[index]` → a `function_call` item) and all close at the end of the stream, in output order.
 import type { Usage } from '../../backends/types.js';
 import type { GatewayError } from '../../errors.js';
-import { newId } from './ids.js';
+import { itemIds, newId } from './ids.js';
 import { finalizeResponse, functionCallItem, messageItem, outcomeOf } from './response.js';
 import type { OutputItem, ResponseObject } from './types.js';
 
@@ -44,8 +44,11 @@ export class ResponseEventTranslator {
   private text: TextState | undefined;
   private readonly calls = new Map<number, CallState>();
   private finishReason: unknown;
-
-  constructor(private readonly skeleton: ResponseObject) {}
+  /** `id` makes the items' ids: they name this response (ids.ts), so a later `item_reference` finds them. */
+  constructor(
+    private readonly skeleton: ResponseObject,
+    private readonly id: (prefix: 'msg' | 'fc') => string = itemIds(skeleton.id),
+  ) {}
 
   private event(type: string, fields: Record<string, unknown>): string {
     return `event: ${type}\ndata: ${JSON.stringify({ type, ...fields, sequence_number: this.seq++ })}\n\n`;
@@ -70,7 +73,7 @@ export class ResponseEventTranslator {
   }
 
   private openText(): string {
-    const state: TextState = { kind: 'text', id: newId('msg'), outputIndex: this.items.length, parts: [] };
+    const state: TextState = { kind: 'text', id: this.id('msg'), outputIndex: this.items.length, parts: [] };
     this.items.push(state);
     this.text = state;
     const item = { ...messageItem(state.id, '', 'in_progress'), content: [] };
@@ -94,7 +97,7 @@ export class ResponseEventTranslator {
     if (!state) {
       state = {
         kind: 'call',
-        id: newId('fc'),
+        id: this.id('fc'),
         outputIndex: this.items.length,
         callId: typeof call.id === 'string' && call.id ? call.id : newId('call'),
         name: typeof call.function?.name === 'string' ? call.function.name : '',

@@ -36,6 +36,9 @@ const functionCallOutputItem = z.looseObject({
   output: z.union([z.string(), z.array(z.unknown())]),
 });
 
+// https://platform.openai.com/docs/api-reference/responses/create#responses-create-input (Item reference)
+const itemReference = z.looseObject({ type: z.literal('item_reference').nullish(), id: z.string().min(1) });
+
 const functionTool = z.looseObject({
   type: z.literal('function'),
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 characters of a-z, A-Z, 0-9, _ or -'),
@@ -79,13 +82,19 @@ export type MessageItem = z.infer<typeof messageItem> & { content: string | Inpu
 export type FunctionCallItem = z.infer<typeof functionCallItem>;
 export type FunctionCallOutputItemParam = z.infer<typeof functionCallOutputItem> & { output: string | InputContentPart[] };
 export type InputItem = (MessageItem & { type?: 'message' }) | FunctionCallItem | FunctionCallOutputItemParam;
+/** An earlier item named by its id alone; references.ts replaces it with the stored item. */
+export interface ItemReference {
+  type: 'item_reference';
+  id: string;
+}
 export type FunctionTool = z.infer<typeof functionTool>;
 export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string };
 
-/** The validated request: the fields the gateway reads, typed. */
-export type ResponsesRequest = z.infer<typeof createSchema> & {
+/** The validated request: the fields the gateway reads, typed. As validated its items may be
+ * references (`Item`: InputItem | ItemReference); once they are resolved, only input items. */
+export type ResponsesRequest<Item = InputItem> = z.infer<typeof createSchema> & {
   model: string;
-  input: string | InputItem[];
+  input: string | Item[];
   tools: FunctionTool[];
   tool_choice: ToolChoice | undefined;
 };
@@ -141,11 +150,14 @@ function contentParts(parts: unknown[], at: PathPart[], root: unknown, allowed: 
   });
 }
 
-function inputItem(item: unknown, i: number, root: unknown): InputItem {
+function inputItem(item: unknown, i: number, root: unknown): InputItem | ItemReference {
   const at: PathPart[] = ['input', i];
   if (typeof item !== 'object' || item === null || Array.isArray(item))
     throw invalidRequest(`Invalid type for 'input[${i}]': expected an object.`, `input[${i}]`, 'invalid_type');
   const type = (item as { type?: unknown }).type;
+  // A reference may leave out its type (OpenAI's ItemReferenceParam): an id without a role is one.
+  if (type === 'item_reference' || ((type === undefined || type === null) && 'id' in item && !('role' in item)))
+    return { type: 'item_reference', id: parse(itemReference, item, at, root).id };
   if (type === undefined || type === 'message') {
     const m = parse(messageItem, item, at, root);
     const allowed = m.role === 'assistant' ? ['output_text', 'refusal'] : ['input_text', 'input_image'];
@@ -170,7 +182,7 @@ function toolChoice(value: unknown): ToolChoice | undefined {
   throw invalidRequest("Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or {type: 'function', name}.", 'tool_choice', 'invalid_value');
 }
 
-export function responsesRequest(raw: unknown): ResponsesRequest {
+export function responsesRequest(raw: unknown): ResponsesRequest<InputItem | ItemReference> {
   const body = requireObject(raw);
   const model = requireModel(body);
   const fields = parse(createSchema, body, [], body);

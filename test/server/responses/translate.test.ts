@@ -4,12 +4,19 @@ import { itemsToMessages, toChatRequest, inputItemResources } from '../../../src
 import { completionOutput } from '../../../src/server/responses/response.js';
 import { responseSkeleton } from '../../../src/server/responses/response.js';
 import { ResponseEventTranslator } from '../../../src/server/responses/stream.js';
-import { responsesRequest } from '../../../src/server/responses/validate.js';
+import { responsesRequest, type ResponsesRequest } from '../../../src/server/responses/validate.js';
 import { GatewayError } from '../../../src/errors.js';
+
+/** A validated request as the translators take it: these tests' inputs hold no item references. */
+function noReferences(raw: unknown): ResponsesRequest {
+  const req = responsesRequest(raw);
+  if (typeof req.input !== 'string' && req.input.some((item) => item.type === 'item_reference')) throw new Error('an item reference: resolve it first');
+  return req as ResponsesRequest;
+}
 
 describe('request translation', () => {
   it('maps every supported input item to chat messages', () => {
-    const req = responsesRequest({
+    const req = noReferences({
       model: 'm',
       input: [
         { role: 'developer', content: 'dev rules' },
@@ -40,7 +47,7 @@ describe('request translation', () => {
   });
 
   it('maps tools, tool_choice, limits and text.format; parallel_tool_calls only with tools', () => {
-    const req = responsesRequest({
+    const req = noReferences({
       model: 'm',
       input: 'hi',
       instructions: 'be nice',
@@ -69,12 +76,12 @@ describe('request translation', () => {
     });
     expect(turn).toEqual([{ role: 'user', content: 'hi' }]);
     expect(historyLength).toBe(2);
-    const plain = toChatRequest(responsesRequest({ model: 'm', input: 'x', parallel_tool_calls: true, tool_choice: 'none' }), [], 'm').body;
+    const plain = toChatRequest(noReferences({ model: 'm', input: 'x', parallel_tool_calls: true, tool_choice: 'none' }), [], 'm').body;
     expect(plain).toEqual({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: false });
   });
 
   it('gives every stored input item an id, keeping ids the client sent', () => {
-    const items = inputItemResources(responsesRequest({ model: 'm', input: [{ role: 'user', content: 'a' }, { type: 'function_call', id: 'fc_mine', call_id: 'c', name: 'f', arguments: '{}' }] }).input);
+    const items = inputItemResources(noReferences({ model: 'm', input: [{ role: 'user', content: 'a' }, { type: 'function_call', id: 'fc_mine', call_id: 'c', name: 'f', arguments: '{}' }] }).input);
     expect(items).toEqual([
       { id: expect.stringMatching(/^msg_[0-9a-f]{48}$/), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'a' }] },
       { id: 'fc_mine', type: 'function_call', call_id: 'c', name: 'f', arguments: '{}', status: 'completed' },
