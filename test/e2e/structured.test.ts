@@ -136,3 +136,24 @@ describe('LangChain on a session', () => {
     expect(lastSent().outputConfig?.textFormat.structure.jsonSchema.name).toBe('person');
   });
 });
+
+// The same clients on a stateless route: `response_format` goes to Azure as the client wrote it,
+// and the Azure simulator answers it as Azure does (a JSON instance of the schema).
+describe('structured output on a stateless route (Azure response_format)', () => {
+  const lastAzure = () => stack.azure.requests.at(-1)!.body as { response_format?: { type: string; json_schema?: { name: string; schema: unknown } } };
+
+  it('openai-node parse, the AI SDK generateObject (Chat Completions), LangChain withStructuredOutput', async () => {
+    const parsed = await client.chat.completions.parse({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Extract: "Grace Hopper", 85, engineer.' }], response_format: zodResponseFormat(Person, 'person') });
+    expect(parsed.choices[0]!.message.parsed).toMatchObject({ name: 'Grace Hopper', age: 85, role: 'engineer' });
+    expect(lastAzure().response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'person' } });
+
+    const provider = createOpenAI({ baseURL: `${stack.url}/v1`, apiKey: KEY });
+    const { object } = await generateObject({ model: provider.chat('gpt-4o'), schema: Person, prompt: 'Extract: "Ada Lovelace", 36.' });
+    expect(object).toMatchObject({ name: 'Ada Lovelace', age: 36 });
+
+    const model = new ChatOpenAI({ model: 'gpt-4o', apiKey: KEY, maxRetries: 0, configuration: { baseURL: `${stack.url}/v1` } });
+    const person = await model.withStructuredOutput(Person, { name: 'person', method: 'jsonSchema' }).invoke('Extract: "Katherine Johnson", 101.');
+    expect(person).toMatchObject({ name: 'Katherine Johnson', age: 101 });
+    expect(lastAzure().response_format?.type).toBe('json_schema');
+  });
+});

@@ -4,9 +4,11 @@
 // Token counting (documented so tests can compute expectations by hand):
 //   prompt     = 3 + Σ over messages (4 + ceil(chars / 4)) [+ ceil(JSON(tools).length / 4) when tools are offered]
 //                where chars counts the text content, the `name` and each tool call's name + arguments
-//   completion = one token per word of the answer (a word keeps its trailing space), or for tool calls
+//   completion = one token per word of the answer (a word keeps its trailing space; a JSON answer for a
+//                response_format is cut after each `,` and `:` instead), or for tool calls
 //                Σ ceil((name + arguments).length / 4) + 1 per call
 import { createHash } from 'node:crypto';
+import { schemaInstance } from '../schema-instance.js';
 
 export const CONTENT_FILTER_TRIGGER = 'forbidden-topic';
 
@@ -58,6 +60,8 @@ export const tripsContentFilter = (messages: Json[]): boolean =>
   messages.some((m) => textOf(m.content).toLowerCase().includes(CONTENT_FILTER_TRIGGER));
 
 const words = (text: string): string[] => text.match(/\S+\s*/g) ?? [];
+/** A compact JSON answer has no spaces: its tokens end at each `,` and `:` instead. */
+const jsonPieces = (text: string): string[] => text.match(/[^,:]+[,:]?|[,:]/g) ?? [];
 
 const shortHash = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 24);
 
@@ -95,6 +99,18 @@ function argumentsFor(tool: Json, userText: string): string {
   return JSON.stringify(args);
 }
 
+/** The answer in the requested `response_format`: a `json_schema` gets one compact JSON instance of
+ * the schema (schema-instance.ts), `json_object` the text as a JSON object, anything else the text.
+ * https://learn.microsoft.com/azure/ai-foundry/openai/how-to/structured-outputs */
+function formatted(text: string, format: unknown, messages: Json[]): string {
+  const f = (format && typeof format === 'object' ? format : {}) as Json;
+  if (f.type === 'json_object') return JSON.stringify({ answer: text });
+  const schema = ((f.json_schema ?? {}) as Json).schema;
+  if (f.type !== 'json_schema' || !schema || typeof schema !== 'object' || Array.isArray(schema)) return text;
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  return JSON.stringify(schemaInstance(schema as Json, { userText: lastUser ? textOf(lastUser.content) : '' }));
+}
+
 function answerText(messages: Json[]): string {
   const last = messages.at(-1);
   if (last?.role === 'tool') {
@@ -127,7 +143,9 @@ export function planChat(body: Json): ChatPlan {
     return { pieces: [], toolCalls, finishReason: 'tool_calls', promptTokens, completionTokens };
   }
 
-  const all = words(answerText(messages));
+  const text = answerText(messages);
+  const answer = formatted(text, body.response_format, messages);
+  const all = answer === text ? words(answer) : jsonPieces(answer);
   const limit = body.max_completion_tokens ?? body.max_tokens;
   const pieces = typeof limit === 'number' && limit < all.length ? all.slice(0, limit) : all;
   return {

@@ -6,7 +6,7 @@
 // https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html
 // https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
 import { createHash } from 'node:crypto';
-import { schemaInstance } from './instance.js';
+import { schemaInstance } from '../schema-instance.js';
 import { textTokens } from './tokens.js';
 import { outputSchemaOf, type Answer, type ContentBlock, type ConverseRequest, type JsonObject, type Message, type ReasoningBlock, type ToolSpec, type ToolUseBlock } from './types.js';
 

@@ -143,6 +143,25 @@ describe('Azure simulator through AzureOpenAI', () => {
     expect(data.choices[0]?.message.content).toBe('You said: Hello there');
   });
 
+  it('answers in the requested response_format: a json_schema instance (parse and stream), json_object as JSON', async () => {
+    const { zodResponseFormat } = await import('openai/helpers/zod');
+    const { z } = await import('zod');
+    const City = z.object({ city: z.string(), population: z.int(), capital: z.boolean(), tags: z.array(z.string()) });
+    const messages = [{ role: 'user' as const, content: 'Describe "Lyon", about 520000 people.' }];
+    const parsed = await azure.chat.completions.parse({ model: 'chat', messages, response_format: zodResponseFormat(City, 'city') });
+    expect(parsed.choices[0]!.message.parsed).toEqual({ city: 'Lyon', population: 520000, capital: true, tags: ['Lyon'] });
+    const stream = azure.chat.completions.stream({ model: 'chat', messages, response_format: zodResponseFormat(City, 'city') });
+    let deltas = 0;
+    stream.on('content', () => deltas++);
+    expect((await stream.finalChatCompletion()).choices[0]!.message.parsed).toEqual({ city: 'Lyon', population: 520000, capital: true, tags: ['Lyon'] });
+    expect(deltas).toBeGreaterThan(1);
+    const object = await azure.chat.completions.create({ model: 'chat', messages: hello, response_format: { type: 'json_object' } });
+    expect(JSON.parse(object.choices[0]!.message.content!)).toEqual({ answer: 'You said: Hello there' });
+    // Without a schema object the answer stays text (the gateway's tests of other fields rely on it).
+    const text = await azure.chat.completions.create({ model: 'chat', messages: hello, response_format: { type: 'text' } });
+    expect(text.choices[0]!.message.content).toBe('You said: Hello there');
+  });
+
   it('answers embeddings (base64 by default in the SDK, floats on request)', async () => {
     const viaBase64 = await azure.embeddings.create({ model: 'embed', input: ['hello', 'world!!'] });
     expect(viaBase64.data).toHaveLength(2);

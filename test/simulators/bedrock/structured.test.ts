@@ -4,7 +4,7 @@
 import { ConverseCommand, ConverseStreamCommand, ValidationException, type ConverseCommandInput, type OutputConfig } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BedrockSimulator } from '../../../src/simulators/bedrock/index.js';
-import { schemaInstance } from '../../../src/simulators/bedrock/instance.js';
+import { schemaInstance } from '../../../src/simulators/schema-instance.js';
 import { textTokens } from '../../../src/simulators/bedrock/tokens.js';
 import { client, SONNET, startSim, user } from './helpers.js';
 

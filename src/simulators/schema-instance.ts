@@ -1,9 +1,10 @@
-// Structured output for the simulated model: a small, deterministic JSON instance of the request's
-// schema, so a client that parses the answer against its schema gets a valid object. Strings come
-// from the user's words (a quoted phrase, else the start of the message), numbers from the first
-// number in them, so tests can predict the values.
+// Structured output for the simulated models (Bedrock's outputConfig, Azure's response_format): a
+// small, deterministic JSON instance of the request's schema, so a client that parses the answer
+// against its schema gets a valid object. Strings come from the user's words (a quoted phrase,
+// else the start of the message), numbers from the first number in them, so tests can predict the values.
 // https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html
-import type { JsonObject } from './types.js';
+// https://learn.microsoft.com/azure/ai-foundry/openai/how-to/structured-outputs
+type JsonObject = Record<string, unknown>;
 
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
