@@ -93,3 +93,14 @@ describe('LangChain ChatOpenAI', () => {
     expect(sent.messages).toHaveLength(3);
   });
 });
+
+// The Node 22 CI run points the client imports at test/clients (vitest.config.ts): make sure it did.
+describe.runIf(process.env.STATEROUTE_TEST_CLIENTS)('client releases under test', () => {
+  it('are the ones STATEROUTE_TEST_CLIENTS names', async () => {
+    const { VERSION } = await import('openai/version');
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const pinned = JSON.parse(await readFile(join(process.env.STATEROUTE_TEST_CLIENTS!, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(VERSION).toBe(pinned.dependencies.openai);
+  });
+});

@@ -11,6 +11,19 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** A Responses stream's events, and the error that ended it, if any: openai-node 7 throws an `error`
+ * event as an APIError (carrying the event), openai-node 6 yields it like any other event. */
+async function drain(stream: AsyncIterable<any>): Promise<{ events: any[]; thrown?: InstanceType<typeof OpenAI.APIError> }> {
+  const events: any[] = [];
+  try {
+    for await (const e of stream) events.push(e);
+    return { events };
+  } catch (err) {
+    if (!(err instanceof OpenAI.APIError)) throw err;
+    return { events, thrown: err };
+  }
+}
+
 async function start(options: { ttlSeconds?: number } = {}) {
   const g = await startResponsesGateway(options);
   server = g.server;
@@ -238,16 +251,18 @@ describe('Responses API with the openai client', () => {
   it('a stream failing midway ends with error and response.failed, and stores nothing', async () => {
     const { client, stateless, documents, meter } = await start();
     stateless.script = { reply: 'a b c d', failAfter: 2, streamError: new GatewayError({ status: 502, message: 'Upstream stream was cut.', code: 'upstream_stream_error' }) };
-    const stream = await client.responses.create({ model: 'gpt-4o', input: 'x', stream: true });
-    const events: any[] = [];
-    for await (const e of stream) events.push(e);
-    const [error, failed] = events.slice(-2);
+    const { events, thrown } = await drain(await client.responses.create({ model: 'gpt-4o', input: 'x', stream: true }));
+    const error = thrown ? thrown.error : events.at(-2);
     expect(error).toMatchObject({ type: 'error', code: 'upstream_stream_error', message: 'Upstream stream was cut.', param: null });
-    expect(failed).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'Upstream stream was cut.' } } });
-    expect(failed.response.output[0].content[0].text).toBe('a b ');
+    expect(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')).toBe('a b ');
+    if (!thrown) {
+      const failed = events.at(-1);
+      expect(failed).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'Upstream stream was cut.' } } });
+      expect(failed.response.output[0].content[0].text).toBe('a b ');
+    }
     expect(events.some((e) => e.type === 'response.completed')).toBe(false);
     expect(documents.puts).toBe(0);
-    await expect(client.responses.retrieve(failed.response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(client.responses.retrieve(events[0].response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     expect(meter.records).toHaveLength(1);
     expect(meter.records[0]).toMatchObject({ status: 502, errorType: 'upstream_stream_error' });
   });
@@ -264,10 +279,11 @@ describe('Responses API with the openai client', () => {
     const { client, documents, meter } = await start();
     documents.failPuts = true;
     await expect(client.responses.create({ model: 'gpt-4o', input: 'x' })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
-    const stream = await client.responses.create({ model: 'gpt-4o', input: 'x', stream: true });
-    const types: string[] = [];
-    for await (const e of stream) types.push(e.type);
-    expect(types.slice(-2)).toEqual(['error', 'response.failed']);
+    const { events, thrown } = await drain(await client.responses.create({ model: 'gpt-4o', input: 'x', stream: true }));
+    const types = events.map((e) => e.type);
+    if (thrown) expect(thrown.error).toMatchObject({ type: 'error' });
+    else expect(types.slice(-2)).toEqual(['error', 'response.failed']);
+    expect(types).not.toContain('response.completed');
     expect(meter.records.map((r) => r.status)).toEqual([500, 500]);
   });
 
