@@ -68,6 +68,27 @@ describe('stateless path through the openai client', () => {
     expect((stack.azure.requests.at(-2)!.body as any).stream_options).toEqual({ include_usage: true });
   });
 
+  it('n = 2: both choices, as JSON and as a stream whose chunks interleave them; usage bills both', async () => {
+    const one = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('Two of them') });
+    const two = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('Two of them'), n: 2 });
+    expect(two.choices.map((c) => [c.index, c.message.content])).toEqual([[0, 'You said: Two of them'], [1, 'You said: Two of them']]);
+    expect(two.usage!.completion_tokens).toBe(2 * one.usage!.completion_tokens);
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: ask('Two of them'), n: 2, stream: true, stream_options: { include_usage: true } });
+    const text = ['', ''];
+    const finished: (string | null)[] = [null, null];
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      for (const c of chunk.choices) {
+        text[c.index] += c.delta.content ?? '';
+        finished[c.index] ??= c.finish_reason;
+      }
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toEqual(['You said: Two of them', 'You said: Two of them']);
+    expect(finished).toEqual(['stop', 'stop']);
+    expect(usage!.completion_tokens).toBe(2 * one.usage!.completion_tokens);
+  });
+
   it('tool call round trip', async () => {
     const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = ask('Use the get_weather tool for Paris');

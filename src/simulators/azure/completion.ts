@@ -4,9 +4,9 @@
 // Token counting (documented so tests can compute expectations by hand):
 //   prompt     = 3 + Σ over messages (4 + ceil(chars / 4)) [+ ceil(JSON(tools).length / 4) when tools are offered]
 //                where chars counts the text content, the `name` and each tool call's name + arguments
-//   completion = one token per word of the answer (a word keeps its trailing space; a JSON answer for a
+//   completion = n × (one token per word of the answer (a word keeps its trailing space; a JSON answer for a
 //                response_format is cut after each `,` and `:` instead), or for tool calls
-//                Σ ceil((name + arguments).length / 4) + 1 per call
+//                Σ ceil((name + arguments).length / 4) + 1 per call), n choices of one answer each
 import { createHash } from 'node:crypto';
 import { schemaInstance } from '../schema-instance.js';
 
@@ -25,7 +25,10 @@ export interface ChatPlan {
   pieces: string[];
   toolCalls: PlannedToolCall[];
   finishReason: 'stop' | 'length' | 'tool_calls';
+  /** How many choices carry the answer (`n`); each is the same answer, and each is billed. */
+  choices: number;
   promptTokens: number;
+  /** Of all the choices together. */
   completionTokens: number;
 }
 
@@ -128,6 +131,7 @@ function answerText(messages: Json[]): string {
 
 export function planChat(body: Json): ChatPlan {
   const messages = body.messages as Json[];
+  const choices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
   const promptTokens = countPromptTokens(messages, body.tools);
   const last = messages.at(-1);
   const lastUserText = last?.role === 'user' ? textOf(last.content) : '';
@@ -140,7 +144,7 @@ export function planChat(body: Json): ChatPlan {
       return { id: `call_${shortHash(`${index}:${name}:${args}`)}`, name, arguments: args };
     });
     const completionTokens = toolCalls.reduce((n, c) => n + Math.ceil((c.name + c.arguments).length / 4) + 1, 0);
-    return { pieces: [], toolCalls, finishReason: 'tool_calls', promptTokens, completionTokens };
+    return { pieces: [], toolCalls, finishReason: 'tool_calls', choices, promptTokens, completionTokens: completionTokens * choices };
   }
 
   const text = answerText(messages);
@@ -152,8 +156,9 @@ export function planChat(body: Json): ChatPlan {
     pieces,
     toolCalls: [],
     finishReason: pieces.length < all.length ? 'length' : 'stop',
+    choices,
     promptTokens,
-    completionTokens: pieces.length,
+    completionTokens: pieces.length * choices,
   };
 }
 

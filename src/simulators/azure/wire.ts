@@ -37,11 +37,11 @@ export const usageOf = (plan: ChatPlan): Json => ({
 export function chatCompletion(plan: ChatPlan, meta: ResponseMeta): Json {
   const toolCalls = plan.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   return {
-    choices: [
+    choices: Array.from({ length: plan.choices }, (_, index) => (
       {
         content_filter_results: toolCalls.length > 0 ? {} : completionFilterResults(),
         finish_reason: plan.finishReason,
-        index: 0,
+        index,
         logprobs: null,
         message: {
           annotations: [],
@@ -50,8 +50,8 @@ export function chatCompletion(plan: ChatPlan, meta: ResponseMeta): Json {
           role: 'assistant',
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
-      },
-    ],
+      }
+    )),
     created: meta.created,
     id: meta.id,
     model: meta.model,
@@ -81,27 +81,28 @@ export function chatChunks(plan: ChatPlan, meta: ResponseMeta, includeUsage: boo
       ...(includeUsage ? { usage: null } : {}),
       ...extra,
     });
+  let at = 0; // the choice a chunk belongs to
   const choice = (delta: Json, filter: Json, finishReason: string | null = null): Json => ({
     content_filter_results: filter,
     delta,
     finish_reason: finishReason,
-    index: 0,
+    index: at,
     logprobs: null,
   });
+  // With `n` > 1 each step of the answer comes once per choice, the choices' chunks interleaved.
+  const each = (chunk: () => string): void => {
+    for (at = 0; at < plan.choices; at++) chunks.push(chunk());
+  };
 
-  const chunks = [
-    JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() }),
-    envelope([choice({ content: '', refusal: null, role: 'assistant' }, {})]),
-  ];
-  for (const piece of plan.pieces) chunks.push(envelope([choice({ content: piece }, completionFilterResults())]));
+  const chunks = [JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() })];
+  each(() => envelope([choice({ content: '', refusal: null, role: 'assistant' }, {})]));
+  for (const piece of plan.pieces) each(() => envelope([choice({ content: piece }, completionFilterResults())]));
   plan.toolCalls.forEach((call, index) => {
-    chunks.push(
-      envelope([choice({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, {})]),
-    );
+    each(() => envelope([choice({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, {})]));
     for (let i = 0; i < call.arguments.length; i += ARGUMENT_FRAGMENT)
-      chunks.push(envelope([choice({ tool_calls: [{ index, function: { arguments: call.arguments.slice(i, i + ARGUMENT_FRAGMENT) } }] }, {})]));
+      each(() => envelope([choice({ tool_calls: [{ index, function: { arguments: call.arguments.slice(i, i + ARGUMENT_FRAGMENT) } }] }, {})]));
   });
-  chunks.push(envelope([choice({}, {}, plan.finishReason)]));
+  each(() => envelope([choice({}, {}, plan.finishReason)]));
   if (includeUsage) chunks.push(envelope([], { usage: usageOf(plan) }));
   return chunks;
 }
