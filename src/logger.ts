@@ -23,8 +23,13 @@
 // - Past MAX_DEPTH levels an object prints as "[Object]" (an array as "[Array]"), a cycle as
 //   "[Circular]": nothing reaches the line unwalked. (pino's own depth and breadth limits only apply
 //   to what JSON cannot print, i.e. cycles, which the walk has already replaced.)
-// Values are not guessed at: a secret under a harmless name in a free-text string (`data: "Bearer
-// …"`) is not found.
+// - In every string, a credential after an HTTP auth scheme: `Bearer <token>` (any case), and
+//   `Basic <base64 of 12 characters or more>` (so the English "basic" is left alone).
+// - In an array, the item after a string (or small Buffer) that is a secret's name: a raw header
+//   list as Node and undici keep it (`['authorization', 'Bearer …', 'api-key', '…']`).
+// - A `Map` or `Set` prints as `{}` (JSON has no form for them): nothing in one reaches the line.
+// Values are otherwise not guessed at: a secret under a harmless name in free text (`data: "sk-…"`)
+// is not found.
 //
 // Why a hook on the log method and not pino's `redact.paths`: paths are fixed depths and exact
 // case, and a wildcard per depth and spelling would be a long list that still misses the next
@@ -53,9 +58,13 @@ function isSecretName(name: string): boolean {
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi;
 const QUERY_PARAM = /([?&])([^=&#\s]+)=([^&#\s]*)/g;
 
-/** `text` with URL passwords and secret query parameters masked. */
+// A token68 (RFC 9110 §11.2) after the scheme; Basic's must look like base64, not a word.
+const AUTH_SCHEME = /\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*|\b(basic\s+)[A-Za-z0-9+/]{12,}={0,2}/gi;
+
+/** `text` with URL passwords, secret query parameters and auth-scheme credentials masked. */
 function maskSecretsIn(text: string): string {
   let out = text;
+  if (/bearer|basic/i.test(out)) out = out.replace(AUTH_SCHEME, (_m, bearer: string | undefined, basic: string | undefined) => `${bearer ?? basic}${REDACTED}`);
   if (out.includes('://'))
     out = out.replace(URL_USERINFO, (_m, scheme: string, userinfo: string) => {
       const colon = userinfo.indexOf(':');
@@ -90,11 +99,17 @@ function redact(value: unknown, key: string, depth: number, path: object[]): unk
   }
 }
 
+/** A raw header list's name: a string, or a short Buffer as undici keeps them. */
+function isSecretItem(item: unknown): boolean {
+  if (typeof item === 'string') return item.length <= 64 && isSecretName(item);
+  return Buffer.isBuffer(item) && item.length <= 64 && isSecretName(item.toString('latin1'));
+}
+
 function redactItems(items: unknown[], depth: number, path: object[]): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const shown = redact(item, '', depth + 1, path);
+    const shown = i > 0 && isSecretItem(items[i - 1]) ? REDACTED : redact(item, '', depth + 1, path);
     if (shown !== item) out ??= items.slice(0, i);
     if (out) out[i] = shown;
   }

@@ -122,6 +122,29 @@ describe('redaction', () => {
     expect(logged(lines)).not.toContain(S);
   });
 
+  it('masks credentials after Bearer and Basic in free text, and leaves the word "basic" alone', () => {
+    const { lines, logger } = capture('info');
+    const basic = Buffer.from(`user:${S}`).toString('base64');
+    logger.warn({ data: `curl -H "Authorization: Bearer ${S}"`, upstream: `auth failed for BASIC ${basic}` }, `retrying with bearer ${S} now`);
+    logger.info('basic usage of a very long sentence, twice: Basic usage');
+    expect(lines[0]).toMatchObject({ data: 'curl -H "Authorization: Bearer [REDACTED]"', upstream: 'auth failed for BASIC [REDACTED]', msg: 'retrying with bearer [REDACTED] now' });
+    expect(lines[1]!.msg).toBe('basic usage of a very long sentence, twice: Basic usage');
+    expect(logged(lines)).not.toContain(S);
+    expect(logged(lines)).not.toContain(basic);
+  });
+
+  it('hides the value after a secret name in a raw header list, strings or Buffers, and keeps the rest', () => {
+    const { lines, logger } = capture('info');
+    logger.warn({ rawHeaders: ['Host', 'gw', 'Authorization', `Token ${S}`, 'api-key', S, 'x-request-id', 'req_1'] }, 'node raw headers');
+    logger.warn({ rawHeaders: [Buffer.from('x-api-key'), Buffer.from(S), Buffer.from('etag'), Buffer.from('"1"')] }, 'undici raw headers');
+    logger.warn({ settings: new Map([['apiKey', S]]) }, 'a map');
+    expect(lines[0]).toMatchObject({ rawHeaders: ['Host', 'gw', 'Authorization', '[REDACTED]', 'api-key', '[REDACTED]', 'x-request-id', 'req_1'] });
+    expect((lines[1]!.rawHeaders as unknown[])[1]).toBe('[REDACTED]');
+    expect(lines[2]).toMatchObject({ settings: {} });
+    expect(logged(lines)).not.toContain(S);
+    expect(logged(lines)).not.toContain(JSON.stringify([...Buffer.from(S)]).slice(1, -1));
+  });
+
   it('hides secrets in an object interpolated into the message', () => {
     const { lines, logger } = capture('info');
     logger.info('config %j', { backends: { azure: { apiKey: S } } });
