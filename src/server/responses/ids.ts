@@ -1,5 +1,6 @@
 // Object ids in OpenAI's style (`resp_…`, `msg_…`, `fc_…`): a prefix and 192 random bits in hex.
-// Response ids are also storage keys, so they must not be guessable.
+// Response ids are also storage keys, so they must not be guessable. A response's items carry its
+// random bits and a count (itemIds), so an item id leads to the one stored response that holds it.
 import { randomBytes } from 'node:crypto';
 
 type ItemPrefix = 'msg' | 'fc' | 'fco';
