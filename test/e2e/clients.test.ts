@@ -65,6 +65,13 @@ describe('Vercel AI SDK', () => {
     const first = await generateText({ model: provider()('gpt-4o'), prompt: 'First turn' });
     const second = await generateText({ model: provider()('gpt-4o'), messages: [{ role: 'user', content: 'First turn' }, ...first.response.messages, { role: 'user', content: 'Second turn' }] });
     expect(second.text).toContain('Second turn');
+    // The reference came back as the first answer's text (stored responses route to Bedrock here).
+    const sent = stack.bedrock.requests.at(-1)!.body as { messages: { role: string; content: { text?: string }[] }[] };
+    expect(sent.messages.map((m) => [m.role, m.content.map((c) => c.text).join('')])).toEqual([
+      ['user', 'First turn'],
+      ['assistant', first.text],
+      ['user', 'Second turn'],
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@
 import { GatewayError } from '../../errors.js';
 import { responseOfItem } from './ids.js';
 import type { ResponseStore } from './store.js';
-import type { InputItemResource, StoredResponse } from './types.js';
+import type { InputItemResource, OutputItem, StoredResponse } from './types.js';
 import type { InputItem, ItemReference, ResponsesRequest } from './validate.js';
 
 const isReference = (item: InputItem | ItemReference): item is ItemReference => item.type === 'item_reference';
@@ -47,7 +47,7 @@ export async function resolveReferences(store: ResponseStore, tenant: string, re
 /** A stored item as the input item it stands for. Output items (an assistant `message` with
  * `output_text` parts, a `function_call`) are valid input items as they are, and so are the stored
  * input items, which were validated when their request came in; `status` is not an input field. */
-function asInputItem(item: InputItemResource | StoredResponse['response']['output'][number]): InputItem {
+function asInputItem(item: InputItemResource | OutputItem): InputItem {
   const { status: _status, ...fields } = item as Record<string, unknown>;
   return fields as unknown as InputItem;
 }

@@ -102,14 +102,15 @@ function argumentsFor(tool: Json, userText: string): string {
   return JSON.stringify(args);
 }
 
-/** The answer in the requested `response_format`: a `json_schema` gets one compact JSON instance of
- * the schema (schema-instance.ts), `json_object` the text as a JSON object, anything else the text.
+/** The answer as the JSON a `response_format` asks for: a `json_schema` gets one compact JSON
+ * instance of the schema (schema-instance.ts), `json_object` the text as a JSON object; undefined
+ * when the format asks for none (then the answer is the text).
  * https://learn.microsoft.com/azure/ai-foundry/openai/how-to/structured-outputs */
-function formatted(text: string, format: unknown, messages: Json[]): string {
+function jsonAnswer(text: string, format: unknown, messages: Json[]): string | undefined {
   const f = (format && typeof format === 'object' ? format : {}) as Json;
   if (f.type === 'json_object') return JSON.stringify({ answer: text });
   const schema = ((f.json_schema ?? {}) as Json).schema;
-  if (f.type !== 'json_schema' || !schema || typeof schema !== 'object' || Array.isArray(schema)) return text;
+  if (f.type !== 'json_schema' || !schema || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   return JSON.stringify(schemaInstance(schema as Json, { userText: lastUser ? textOf(lastUser.content) : '' }));
 }
@@ -148,8 +149,8 @@ export function planChat(body: Json): ChatPlan {
   }
 
   const text = answerText(messages);
-  const answer = formatted(text, body.response_format, messages);
-  const all = answer === text ? words(answer) : jsonPieces(answer);
+  const json = jsonAnswer(text, body.response_format, messages);
+  const all = json === undefined ? words(text) : jsonPieces(json);
   const limit = body.max_completion_tokens ?? body.max_tokens;
   const pieces = typeof limit === 'number' && limit < all.length ? all.slice(0, limit) : all;
   return {

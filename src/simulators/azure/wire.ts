@@ -37,21 +37,20 @@ export const usageOf = (plan: ChatPlan): Json => ({
 export function chatCompletion(plan: ChatPlan, meta: ResponseMeta): Json {
   const toolCalls = plan.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   return {
-    choices: Array.from({ length: plan.choices }, (_, index) => (
-      {
-        content_filter_results: toolCalls.length > 0 ? {} : completionFilterResults(),
-        finish_reason: plan.finishReason,
-        index,
-        logprobs: null,
-        message: {
-          annotations: [],
-          content: toolCalls.length > 0 ? null : plan.pieces.join(''),
-          refusal: null,
-          role: 'assistant',
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-        },
-      }
-    )),
+    // `n` choices of the one answer.
+    choices: Array.from({ length: plan.choices }, (_, index) => ({
+      content_filter_results: toolCalls.length > 0 ? {} : completionFilterResults(),
+      finish_reason: plan.finishReason,
+      index,
+      logprobs: null,
+      message: {
+        annotations: [],
+        content: toolCalls.length > 0 ? null : plan.pieces.join(''),
+        refusal: null,
+        role: 'assistant',
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+      },
+    })),
     created: meta.created,
     id: meta.id,
     model: meta.model,
