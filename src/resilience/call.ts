@@ -1,7 +1,7 @@
 // Failure handling around the Backend interface, from outside: the primary with retries, then the
 // fallbacks in order, skipping ejected targets; a stream counts as answered only at its first
 // content chunk, so anything before that can still be retried or fall back.
-import type { CallContext, ChatCall, ChatResult, StreamChunk, StreamResult, Usage } from '../backends/types.js';
+import { isLastBatch, type CallContext, type ChatCall, type ChatResult, type StreamChunk, type StreamResult, type Usage } from '../backends/types.js';
 import type { ResilienceConfig } from '../config/resilience.js';
 import { GatewayError } from '../errors.js';
 import { runAttempt, type Answer, type ResilienceTarget, type Send, type StreamAnswer } from './attempt.js';
@@ -54,6 +54,9 @@ export type CallWithResilienceOptions = CommonOptions &
 export type ResilientResult = ChatResult & {
   /** Index of the target that answered (changes if a continuation took over a stream). */
   readonly answeredBy: number;
+  /** A stream's whole answer, when the upstream delivered its end before the stream was first read
+   * (see ResilientStream.whole); undefined otherwise. */
+  whole?(): StreamChunk[] | undefined;
   readonly target: ResilienceTarget;
   readonly attempts: readonly AttemptRecord[];
 };
@@ -288,7 +291,7 @@ class ResilientCall {
   }
 
   private streamed(first: StreamAnswer, index: number): ResilientResult {
-    const result: StreamResult & ResilientResult = new ResilientStream(this, first, relayBatches(new RelayHooks(this, first, index)));
+    const result: StreamResult & ResilientResult = new ResilientStream(this, first, index);
     return result;
   }
 }
@@ -347,15 +350,38 @@ class ResilientStream {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly attempts: readonly AttemptRecord[];
+  private relay: AsyncIterable<StreamChunk[]> | undefined;
+  /** whole() took the answer: there is nothing left to read. */
+  private taken = false;
 
   constructor(
     private readonly call: ResilientCall,
-    first: StreamAnswer,
-    readonly batches: AsyncIterable<StreamChunk[]>,
+    private readonly first: StreamAnswer,
+    private readonly firstIndex: number,
   ) {
     this.status = first.result.status;
     this.headers = first.result.headers;
     this.attempts = call.attempts;
+  }
+
+  /** The relay, made when first asked for (a stream taken whole never needs one). */
+  get batches(): AsyncIterable<StreamChunk[]> {
+    if (this.taken) throw new Error('The stream was taken whole; its batches cannot be read.');
+    return (this.relay ??= relayBatches(new RelayHooks(this.call, this.first, this.firstIndex)));
+  }
+
+  /** The whole answer, when the batch the attempt read up to the first content was already the
+   * stream's last (types.ts, isLastBatch: the upstream's end came with it, and the upstream is let
+   * go): the attempt is settled here as the relay settles a finished stream, and the caller sends
+   * the answer in one piece. Undefined when more is to come, or once the relay was asked for. */
+  whole(): StreamChunk[] | undefined {
+    const first = this.first;
+    if (this.relay !== undefined || this.taken || !isLastBatch(first.preamble)) return undefined;
+    this.taken = true;
+    first.guard.dispose();
+    first.ticket.success();
+    this.call.end();
+    return first.preamble;
   }
 
   get model(): string {

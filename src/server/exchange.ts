@@ -14,7 +14,7 @@ import type { AppEnv } from './context.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
 import { respond, setResponseHeader } from './response-headers.js';
 import { estimateStreamUsage } from './usage-estimate.js';
-import { SSE_HEADERS, coalesceHead, sseBody } from './sse-response.js';
+import { SSE_HEADERS, coalesceHead, sseBody, sseWhole, type StreamHooks } from './sse-response.js';
 
 export interface ExchangeDeps {
   meter: Meter;
@@ -149,38 +149,40 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
   const streamed = result;
   const kept: StreamChunk[] | undefined = turn?.collectsChunks ? [] : undefined;
   let chunks = 0;
-  const body = sseBody(
-    streamed,
-    {
-      onFirstChunk: () => measure.firstChunk(),
-      onWait: (ms) => measure.addUpstreamWait(ms),
-      onBatch: (batch) => {
-        chunks += batch.length;
-        if (kept) for (const chunk of batch) kept.push(chunk);
-      },
-      beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
-      onEnd: (outcome) => {
-        client.stop();
-        const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
-        // A continuation may have moved the answer to a fallback mid-stream: meter the one that finished.
-        measure.routed(spec.decision, streamed.target.backend);
-        // No usage from the upstream (the client left, the stream was cut): estimate rather than bill nothing.
-        const reported = streamed.usage();
-        const estimated = reported || outcome.ok || !spec.promptTokens ? undefined : estimateStreamUsage(spec.promptTokens(turn), chunks);
-        measure.finish({
-          status,
-          usage: reported ?? estimated,
-          usageEstimated: estimated !== undefined,
-          modelAnswered: streamed.model,
-          errorType: outcome.ok ? undefined : 'aborted' in outcome ? 'client_closed' : errorTypeOf(outcome.error),
-          errorSource: outcome.ok ? undefined : 'aborted' in outcome ? 'client' : 'upstream',
-        });
-        void turn?.release();
-      },
+  const hooks: StreamHooks = {
+    onFirstChunk: () => measure.firstChunk(),
+    onWait: (ms) => measure.addUpstreamWait(ms),
+    onBatch: (batch) => {
+      chunks += batch.length;
+      if (kept) for (const chunk of batch) kept.push(chunk);
     },
-    () => client.leave(),
-  );
+    beforeDone: turn ? () => turn!.commit({ chunks: kept ?? [] }) : undefined,
+    onEnd: (outcome) => {
+      client.stop();
+      const status = outcome.ok ? 200 : 'aborted' in outcome ? 499 : outcome.error.status;
+      // A continuation may have moved the answer to a fallback mid-stream: meter the one that finished.
+      measure.routed(spec.decision, streamed.target.backend);
+      // No usage from the upstream (the client left, the stream was cut): estimate rather than bill nothing.
+      const reported = streamed.usage();
+      const estimated = reported || outcome.ok || !spec.promptTokens ? undefined : estimateStreamUsage(spec.promptTokens(turn), chunks);
+      measure.finish({
+        status,
+        usage: reported ?? estimated,
+        usageEstimated: estimated !== undefined,
+        modelAnswered: streamed.model,
+        errorType: outcome.ok ? undefined : 'aborted' in outcome ? 'client_closed' : errorTypeOf(outcome.error),
+        errorSource: outcome.ok ? undefined : 'aborted' in outcome ? 'client' : 'upstream',
+      });
+      void turn?.release();
+    },
+  };
   // respond(): the request id, route and rule headers go out with the stream's own.
+  const whole = streamed.whole?.();
+  if (whole !== undefined) {
+    const bytes = sseWhole(whole, hooks);
+    return respond(c, bytes instanceof Uint8Array ? bytes : await bytes, 200, streamed.headers, SSE_HEADERS);
+  }
+  const body = sseBody(streamed, hooks, () => client.leave());
   coalesceHead(c.env);
   return respond(c, body, 200, streamed.headers, SSE_HEADERS);
 }

@@ -36,6 +36,36 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
   return new SseSource(batchesOf(result)[Symbol.asyncIterator](), hooks, abort) as unknown as ReadableStream<Uint8Array>;
 }
 
+/** The SSE body of a stream taken whole (ResilientStream.whole: the upstream's end had come by the
+ * time the gateway answers): its chunks and then `[DONE]`, or the error event the end's hook made of
+ * it, in one buffer, which the server sends with a Content-Length. The hooks run as they do for a
+ * streamed body whose first read is its last. One write of a known length instead of a chunked body
+ * read through the response writer (three reads, the chunk framing, its end) spares a complete
+ * answer that machinery; a stream still arriving goes out as it comes (sseBody). */
+export function sseWhole(batch: readonly StreamChunk[], hooks: StreamHooks): Uint8Array | Promise<Uint8Array> {
+  if (batch.length > 0) {
+    hooks.onFirstChunk?.();
+    hooks.onBatch?.(batch);
+  }
+  const body = sseBytes(batch);
+  const beforeDone = hooks.beforeDone;
+  if (!beforeDone) {
+    hooks.onEnd({ ok: true });
+    return Buffer.concat([body, DONE_BYTES]);
+  }
+  return beforeDone().then(
+    () => {
+      hooks.onEnd({ ok: true });
+      return Buffer.concat([body, DONE_BYTES]);
+    },
+    (err: unknown) => {
+      const error = toGatewayError(err);
+      hooks.onEnd({ ok: false, error });
+      return Buffer.concat([body, Buffer.from(errorEvent(error))]);
+    },
+  );
+}
+
 type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
 const END: ReadResult = { done: true, value: undefined };
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { batchesOf, isLastBatch, markLastBatch, type Backend, type ChatCall, type ChatResult, type StreamChunk, type StreamResult, type Usage } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { callWithResilience } from '../../src/resilience/call.js';
+import { ResilienceState } from '../../src/resilience/state.js';
 import { callFor, consume, context, fakes, fastPolicy, question, targets } from './helpers.js';
 
 const streamOf = (result: ChatResult): StreamResult => {
@@ -254,6 +255,54 @@ describe('a stream that fails after the first byte', () => {
     expect(joined).toEqual({ seen: [['', 'Hello']], asked: 2, asksAtLast: 2 });
     const tracked = await settle([[mk('Hello ')], markLastBatch([mk('world', 'stop')])], true);
     expect(tracked).toEqual({ seen: [['Hello '], ['world']], asked: 2, asksAtLast: 2 });
+  });
+
+  it('whole(): a stream whose first read was its last is taken whole, settled as a finished stream; otherwise there is nothing to take', async () => {
+    const mk = (content: string, finish: string | null = null): StreamChunk => ({ json: JSON.stringify({ id: 'w', model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] }) });
+    const backendOf = (reads: StreamChunk[][]): Backend & { asked: number } => {
+      const backend = {
+        name: 'whole',
+        kind: 'stateless' as const,
+        provider: 'fake',
+        asked: 0,
+        models: () => ['gpt-4o'],
+        async chat(): Promise<ChatResult> {
+          const iterator: AsyncIterator<StreamChunk[]> = {
+            next: async () => {
+              backend.asked++;
+              const value = reads.shift();
+              return value ? { done: false, value } : { done: true, value: undefined };
+            },
+          };
+          return { type: 'stream', status: 200, headers: {}, model: 'whole', batches: { [Symbol.asyncIterator]: () => iterator }, usage: () => undefined };
+        },
+      };
+      return backend;
+    };
+    // One failure short of ejecting the target: a stream taken whole must count as its success.
+    const state = new ResilienceState();
+    const policy = fastPolicy({ breaker: { consecutiveFailures: 2 } });
+    const breaker = state.breaker('whole/*');
+    breaker.acquire(policy.breaker)!.failure();
+    const done = backendOf([markLastBatch([mk('Hello '), mk('world', 'stop')])]);
+    const result = await callWithResilience({ targets: [{ backend: done, acceptsPrefill: false }], policy, state, ctx: context(), makeCall: callFor(true) });
+    const whole = result.whole?.();
+    expect(whole?.map((c) => JSON.parse(c.json).choices[0].delta.content)).toEqual(['Hello ', 'world']);
+    expect(done.asked).toBe(1);
+    expect(result.whole?.()).toBeUndefined();
+    expect(() => streamOf(result).batches).toThrow(/taken whole/);
+    breaker.acquire(policy.breaker)!.failure();
+    expect(breaker.state).toBe('closed');
+
+    // More to come: nothing is taken, and the stream reads as before.
+    const more = await callWithResilience({ targets: [{ backend: backendOf([[mk('Hello ')], markLastBatch([mk('world', 'stop')])]), acceptsPrefill: false }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
+    expect(more.whole?.()).toBeUndefined();
+    expect((await consume(more)).text).toBe('Hello world');
+    // Once the relay was asked for, the stream is being read: whole() takes nothing.
+    const read = await callWithResilience({ targets: [{ backend: backendOf([markLastBatch([mk('Hi', 'stop')])]), acceptsPrefill: false }], policy: fastPolicy(), ctx: context(), makeCall: callFor(true) });
+    const iterator = batchesOf(streamOf(read))[Symbol.asyncIterator]();
+    expect(read.whole?.()).toBeUndefined();
+    expect((await iterator.next()).value?.length).toBe(1);
   });
 
   it('a client that stops reading releases the upstream stream', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { markLastBatch, streamResult, type StreamChunk } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
-import { sseBody, type StreamHooks } from '../../src/server/sse-response.js';
+import { sseBody, sseWhole, type StreamHooks } from '../../src/server/sse-response.js';
 
 const dec = new TextDecoder();
 
@@ -75,6 +75,37 @@ describe('sseBody and the last batch', () => {
     expect(values[1]!.startsWith('data: {"error":')).toBe(true);
     expect(JSON.parse(values[1]!.slice(6)).error.code).toBe('session_store_unavailable');
     expect(values.join('')).not.toContain('[DONE]');
+    expect(failing.ends).toEqual([{ ok: false, error: expect.objectContaining({ code: 'session_store_unavailable' }) }]);
+  });
+});
+
+describe('sseWhole: a stream taken whole', () => {
+  it('is the batch and [DONE] in one buffer; the hooks run as for a body whose first read is its last', async () => {
+    const order: string[] = [];
+    const h = hooks({ onFirstChunk: () => order.push('first'), onBatch: (b) => order.push(`batch ${b.length}`) });
+    const bytes = sseWhole([{ json: '{"a":1}' }, { json: '{"b":2}' }], { ...h.hooks, onEnd: (o) => (order.push('end'), h.ends.push(o)) });
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(dec.decode(bytes as Uint8Array)).toBe('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
+    expect(order).toEqual(['first', 'batch 2', 'end']);
+    expect(h.ends).toEqual([{ ok: true }]);
+  });
+
+  it('waits for the end hook; if it fails, the error event takes the place of [DONE]', async () => {
+    const ok = hooks({ beforeDone: async () => {} });
+    expect(dec.decode(await sseWhole([{ json: '{"a":1}' }], ok.hooks))).toBe('data: {"a":1}\n\ndata: [DONE]\n\n');
+    expect(ok.ends).toEqual([{ ok: true }]);
+
+    const failing = hooks({
+      beforeDone: async () => {
+        throw new GatewayError({ status: 503, message: 'The session could not be saved.', code: 'session_store_unavailable' });
+      },
+    });
+    const text = dec.decode(await sseWhole([{ json: '{"a":1}' }], failing.hooks));
+    const [first, second, rest] = text.split('\n\n');
+    expect(first).toBe('data: {"a":1}');
+    expect(JSON.parse(second!.slice(6)).error.code).toBe('session_store_unavailable');
+    expect(rest).toBe('');
+    expect(text).not.toContain('[DONE]');
     expect(failing.ends).toEqual([{ ok: false, error: expect.objectContaining({ code: 'session_store_unavailable' }) }]);
   });
 });
