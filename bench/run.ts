@@ -9,7 +9,7 @@
 //   --latency-window S  seconds per such window (default 1)
 //   --duration S      seconds per autocannon run (default 5)
 //   --connections N   concurrent connections (default 32)
-//   --only a,b        scenarios: stateless,stream,cluster,stateful-memory,stateful-redis,cpu,memory, and
+//   --only a,b        scenarios: stateless,stream,stream-paced,cluster,stateful-memory,stateful-redis,cpu,memory, and
 //                     floor (not in the default run): bench/floor.ts, the gateway's framework with
 //                     none of its work (Hono + undici, body parsed and serialised once), in the
 //                     gateway's column against the same proxy, stateless and streamed
@@ -197,8 +197,8 @@ async function latencyAtEqualLoad(s: Scenario, rate: number): Promise<NonNullabl
   return { rate, gateway: gw, baseline: px, ratio: { p50: gw.p50 / px.p50, p99: gw.p99 / px.p99, pooledP99: gw.pooledP99 / px.pooledP99 } };
 }
 
-const chatBody = (stream: boolean) =>
-  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say something about foxes.' }], ...(stream ? { stream: true } : {}) });
+const chatBody = (stream: boolean, paced = false) =>
+  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: paced ? 'Say something about foxes, paced.' : 'Say something about foxes.' }], ...(stream ? { stream: true } : {}) });
 const gwHeaders = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' };
 
 let sessionSeq = 0;
@@ -263,6 +263,16 @@ async function main() {
       latencyAtEqualLoad: true,
       gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(true) }),
       baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: azureHeaders, body: chatBody(true) }),
+    });
+  // Informative, not a target: the benchmark's stream arrives in one read, and a stream whose end
+  // has come by the time the gateway answers goes out whole (sse-response.ts, sseWhole). A model's
+  // stream arrives over many reads; this row prices that path (chunked, one write per read).
+  if (want('stream-paced'))
+    scenarios.push({
+      name: 'stream-paced',
+      note: 'the stream in six pieces, each written in its own upstream event-loop turn (several reads, chunked out); informative',
+      gateway: () => ({ ...common, pid: gateway.proc.pid, url: `${gateway.url}/v1/chat/completions`, headers: gwHeaders, body: chatBody(true, true) }),
+      baseline: async () => ({ ...common, pid: proxy.proc.pid, url: `${proxy.url}${azurePath}`, headers: azureHeaders, body: chatBody(true, true) }),
     });
   if (want('cluster')) {
     // Like for like on every core: `serve --workers N` against N bare proxies behind one port

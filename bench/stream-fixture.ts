@@ -31,3 +31,17 @@ export function benchStream(created: number): Buffer {
   events.push('data: [DONE]\n\n');
   return Buffer.from(events.join(''));
 }
+
+/** The stream cut at event boundaries into `pieces` runs of events, for the paced upstream. */
+export function benchStreamPieces(stream: Buffer, pieces: number): Buffer[] {
+  const ends: number[] = [];
+  for (let at = stream.indexOf('\n\n'); at !== -1; at = stream.indexOf('\n\n', at + 2)) ends.push(at + 2);
+  const out: Buffer[] = [];
+  let from = 0;
+  for (let i = 1; i <= pieces; i++) {
+    const to = ends[Math.round((i * ends.length) / pieces) - 1]!;
+    out.push(stream.subarray(from, to));
+    from = to;
+  }
+  return out;
+}
