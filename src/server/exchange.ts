@@ -14,7 +14,7 @@ import type { AppEnv } from './context.js';
 import { RequestMeasure, type MeasureStart } from './measure.js';
 import { respond, setResponseHeader } from './response-headers.js';
 import { estimateStreamUsage } from './usage-estimate.js';
-import { SSE_HEADERS, coalesceHead, sseBody, sseWhole, wholeHeaders, type StreamHooks } from './sse-response.js';
+import { SSE_HEADERS, coalesceHead, sseBody, sseWhole, type StreamHooks } from './sse-response.js';
 
 export interface ExchangeDeps {
   meter: Meter;
@@ -176,13 +176,11 @@ export async function exchange(c: Context<AppEnv>, deps: ExchangeDeps, spec: Exc
       void turn?.release();
     },
   };
-  // respond(): the request id, route and rule headers go out with the stream's own. A session turn
-  // commits before [DONE] and may fail there, so its stream is never taken whole (sseWhole).
-  const whole = turn ? undefined : streamed.whole?.();
-  const sent = whole && sseWhole(whole, hooks);
-  if (sent) {
-    coalesceHead(c.env);
-    return respond(c, sent.body, 200, streamed.headers, wholeHeaders(sent.length));
+  // respond(): the request id, route and rule headers go out with the stream's own.
+  const whole = streamed.whole?.();
+  if (whole !== undefined) {
+    const bytes = sseWhole(whole, hooks);
+    return respond(c, bytes instanceof Uint8Array ? bytes : await bytes, 200, streamed.headers, SSE_HEADERS);
   }
   const body = sseBody(streamed, hooks, () => client.leave());
   coalesceHead(c.env);

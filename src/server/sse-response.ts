@@ -36,29 +36,34 @@ export function sseBody(result: StreamResult, hooks: StreamHooks, abort: () => v
   return new SseSource(batchesOf(result)[Symbol.asyncIterator](), hooks, abort) as unknown as ReadableStream<Uint8Array>;
 }
 
-/** SSE_HEADERS with the length of a whole body (sseWhole), as one literal: no spread per request. */
-export const wholeHeaders = (length: number): Record<string, string> => ({
-  'content-type': SSE_HEADERS['content-type']!,
-  'cache-control': SSE_HEADERS['cache-control']!,
-  'x-accel-buffering': SSE_HEADERS['x-accel-buffering']!,
-  'content-length': String(length),
-});
-
 /** The SSE body of a stream taken whole (ResilientStream.whole: the upstream's end had come by the
- * time the gateway answers), with its length: its chunks, then `[DONE]`. The hooks run now, as they
- * do for a streamed body whose first read is its last. Sent with a Content-Length, the body needs no
- * chunk framing, and its reads answer at once; the bytes stay the views of the upstream's read they
- * are (no copy into one buffer). Only without a `beforeDone` hook (a session turn's commit), whose
- * failure would replace `[DONE]` with an error event of another length; undefined then. */
-export function sseWhole(batch: readonly StreamChunk[], hooks: StreamHooks): { body: ReadableStream<Uint8Array>; length: number } | undefined {
-  if (hooks.beforeDone) return undefined;
+ * time the gateway answers): its chunks and then `[DONE]`, or the error event the end's hook made of
+ * it, in one buffer, which the server sends with a Content-Length. The hooks run as they do for a
+ * streamed body whose first read is its last. One write of a known length instead of a chunked body
+ * read through the response writer (three reads, the chunk framing, its end) spares a complete
+ * answer that machinery; a stream still arriving goes out as it comes (sseBody). */
+export function sseWhole(batch: readonly StreamChunk[], hooks: StreamHooks): Uint8Array | Promise<Uint8Array> {
   if (batch.length > 0) {
     hooks.onFirstChunk?.();
     hooks.onBatch?.(batch);
   }
-  hooks.onEnd({ ok: true });
-  const bytes = sseBytes(batch);
-  return { body: new WholeSource(bytes) as unknown as ReadableStream<Uint8Array>, length: bytes.byteLength + DONE_BYTES.byteLength };
+  const body = sseBytes(batch);
+  const beforeDone = hooks.beforeDone;
+  if (!beforeDone) {
+    hooks.onEnd({ ok: true });
+    return Buffer.concat([body, DONE_BYTES]);
+  }
+  return beforeDone().then(
+    () => {
+      hooks.onEnd({ ok: true });
+      return Buffer.concat([body, DONE_BYTES]);
+    },
+    (err: unknown) => {
+      const error = toGatewayError(err);
+      hooks.onEnd({ ok: false, error });
+      return Buffer.concat([body, Buffer.from(errorEvent(error))]);
+    },
+  );
 }
 
 type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
@@ -200,45 +205,6 @@ class SseSource {
     this.finished = true;
     this.resolveClosed?.();
     return END;
-  }
-}
-
-/** A whole body as a reader (the part of the WHATWG reader @hono/node-server uses, as SseSource):
- * its bytes, then `[DONE]`, then the end, each read already answered. */
-class WholeSource {
-  locked = false;
-  private step = 0;
-
-  constructor(private readonly bytes: Uint8Array) {}
-
-  getReader(): this {
-    if (this.locked) throw new TypeError('The SSE body is already being read.');
-    this.locked = true;
-    return this;
-  }
-
-  releaseLock(): void {
-    this.locked = false;
-  }
-
-  get closed(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return { next: () => this.read(), return: () => ((this.step = 2), Promise.resolve(END)) };
-  }
-
-  read(): Promise<ReadResult> {
-    const step = this.step++;
-    if (step === 0) return Promise.resolve({ done: false, value: this.bytes });
-    if (step === 1) return Promise.resolve({ done: false, value: DONE_BYTES });
-    return Promise.resolve(END);
-  }
-
-  cancel(): Promise<void> {
-    this.step = 2;
-    return Promise.resolve();
   }
 }
 

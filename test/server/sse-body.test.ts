@@ -80,25 +80,32 @@ describe('sseBody and the last batch', () => {
 });
 
 describe('sseWhole: a stream taken whole', () => {
-  it('is the batch and [DONE], read at once, with its length; the hooks run as for a body whose first read is its last', async () => {
+  it('is the batch and [DONE] in one buffer; the hooks run as for a body whose first read is its last', async () => {
     const order: string[] = [];
     const h = hooks({ onFirstChunk: () => order.push('first'), onBatch: (b) => order.push(`batch ${b.length}`) });
-    const sent = sseWhole([{ json: '{"a":1}' }, { json: '{"b":2}' }], { ...h.hooks, onEnd: (o) => (order.push('end'), h.ends.push(o)) });
+    const bytes = sseWhole([{ json: '{"a":1}' }, { json: '{"b":2}' }], { ...h.hooks, onEnd: (o) => (order.push('end'), h.ends.push(o)) });
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(dec.decode(bytes as Uint8Array)).toBe('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
     expect(order).toEqual(['first', 'batch 2', 'end']);
     expect(h.ends).toEqual([{ ok: true }]);
-    const text = 'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n';
-    expect(sent!.length).toBe(Buffer.byteLength(text));
-    expect((await readAll(sent!.body)).join('')).toBe(text);
-    // Read the other way a Response takes a body, too.
-    const again = sseWhole([{ json: '{"a":1}' }], hooks().hooks)!;
-    const parts: string[] = [];
-    for await (const part of again.body as unknown as AsyncIterable<Uint8Array>) parts.push(dec.decode(part));
-    expect(parts.join('')).toBe('data: {"a":1}\n\ndata: [DONE]\n\n');
   });
 
-  it('is not made when an end hook could still turn [DONE] into an error event (a session turn): nothing runs', () => {
-    const h = hooks({ beforeDone: async () => {}, onFirstChunk: () => h.ends.push('first') });
-    expect(sseWhole([{ json: '{"a":1}' }], h.hooks)).toBeUndefined();
-    expect(h.ends).toEqual([]);
+  it('waits for the end hook; if it fails, the error event takes the place of [DONE]', async () => {
+    const ok = hooks({ beforeDone: async () => {} });
+    expect(dec.decode(await sseWhole([{ json: '{"a":1}' }], ok.hooks))).toBe('data: {"a":1}\n\ndata: [DONE]\n\n');
+    expect(ok.ends).toEqual([{ ok: true }]);
+
+    const failing = hooks({
+      beforeDone: async () => {
+        throw new GatewayError({ status: 503, message: 'The session could not be saved.', code: 'session_store_unavailable' });
+      },
+    });
+    const text = dec.decode(await sseWhole([{ json: '{"a":1}' }], failing.hooks));
+    const [first, second, rest] = text.split('\n\n');
+    expect(first).toBe('data: {"a":1}');
+    expect(JSON.parse(second!.slice(6)).error.code).toBe('session_store_unavailable');
+    expect(rest).toBe('');
+    expect(text).not.toContain('[DONE]');
+    expect(failing.ends).toEqual([{ ok: false, error: expect.objectContaining({ code: 'session_store_unavailable' }) }]);
   });
 });
