@@ -6,7 +6,7 @@ import type { ResilienceConfig } from '../config/resilience.js';
 import { GatewayError } from '../errors.js';
 import { runAttempt, type Answer, type ResilienceTarget, type Send, type StreamAnswer } from './attempt.js';
 import { prefillCall } from './chunks.js';
-import { cutError, relayBatches, type Continuation, type RelayOptions } from './relay.js';
+import { cutError, relayBatches, settleAnswered, type Continuation, type RelayOptions } from './relay.js';
 import { classifyFailure, isTargetFailure, retryDelayMs, type FailureKind } from './retry-policy.js';
 import { RequestAbort } from './request-abort.js';
 import { ResilienceState } from './state.js';
@@ -378,8 +378,7 @@ class ResilientStream {
     const first = this.first;
     if (this.relay !== undefined || this.taken || !isLastBatch(first.preamble)) return undefined;
     this.taken = true;
-    first.guard.dispose();
-    first.ticket.success();
+    settleAnswered(first);
     this.call.end();
     return first.preamble;
   }

@@ -71,6 +71,13 @@ export function relayBatches(options: RelayOptions): AsyncIterable<StreamChunk[]
   return { [Symbol.asyncIterator]: () => iterator };
 }
 
+/** A stream that answered in full: its attempt's timers go and its breaker hears a success. Shared
+ * by the relay and a stream taken whole (call.ts, ResilientStream.whole), which never has a relay. */
+export function settleAnswered(answer: StreamAnswer): void {
+  answer.guard.dispose();
+  answer.ticket.success();
+}
+
 function release(answer: StreamAnswer): void {
   answer.guard.abort(new GatewayError({ status: 499, message: 'The stream was abandoned.', code: 'client_closed' }));
   answer.guard.dispose();
@@ -125,8 +132,7 @@ async function* relay(options: RelayOptions): AsyncGenerator<StreamChunk[]> {
   /** The answer is complete: settle the attempt (before its last batch goes out, when it has one). */
   const succeed = (): void => {
     finished = true;
-    current.guard.dispose();
-    current.ticket.success();
+    settleAnswered(current);
     end();
   };
 

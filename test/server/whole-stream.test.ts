@@ -113,7 +113,12 @@ describe('a streamed answer the upstream had finished', () => {
   it('reads as a stream in openai-node, chunk by chunk', async () => {
     const url = await start(undefined);
     const client = new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Foxes?' }], stream: true, stream_options: { include_usage: true } });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Foxes?' }], stream: true, stream_options: { include_usage: true } })
+      .withResponse();
+    // The whole path, not the chunked one, is what the SDK reads here.
+    expect(response.headers.get('content-length')).not.toBeNull();
+    expect(response.headers.get('transfer-encoding')).toBeNull();
     const deltas: string[] = [];
     let usage;
     for await (const c of stream) {
