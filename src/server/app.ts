@@ -6,7 +6,8 @@ import type { Runtime } from '../runtime.js';
 import type { AppEnv } from './context.js';
 import { metricsHandler } from './admin.js';
 import { baseApp } from './base-app.js';
-import { methodNotAllowed, onNotFound } from './errors.js';
+import { methodNotAllowed, onError, onNotFound } from './errors.js';
+import { pipeline } from './pipeline.js';
 import { gatewayAuth } from './middleware/auth.js';
 import { corsFromConfig } from './middleware/cors.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -41,11 +42,10 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
   const metrics = metricsHandler(options.meter);
   app.get('/metrics', (c, next) => (c.get('runtime').config.admin.listen ? onNotFound(c) : metrics(c, next)));
 
-  // Before auth: a browser's preflight carries no key.
-  app.use('/v1/*', corsFromConfig());
-  app.use('/v1/*', gatewayAuth());
-  app.use('/v1/*', jsonBody({ limits: () => options.runtime().config.server }));
-  if (options.limits) app.use('/v1/*', options.limits);
+  // CORS before auth: a browser's preflight carries no key. One Hono middleware for the four (pipeline.ts).
+  const v1 = [corsFromConfig(), gatewayAuth(), jsonBody({ limits: () => options.runtime().config.server })];
+  if (options.limits) v1.push(options.limits);
+  app.use('/v1/*', pipeline(onError, ...v1));
 
   const deps = { meter: options.meter, openTurn: options.openTurn };
   app.post('/v1/chat/completions', chatCompletions(deps));

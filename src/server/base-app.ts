@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import type { AppEnv } from './context.js';
 import { onError, onNotFound } from './errors.js';
 import { accessLog } from './middleware/access-log.js';
+import { pipeline } from './pipeline.js';
 import { requestId } from './middleware/request-id.js';
 
 /** What every listener shares: OpenAI-shaped errors, a request id, the runtime snapshot, /healthz. */
@@ -12,12 +13,19 @@ export function baseApp(options: { runtime: () => Runtime; logger: Logger }): Ho
   const app = new Hono<AppEnv>();
   app.onError(onError);
   app.notFound(onNotFound);
-  app.use('*', requestId({ logger: options.logger }));
-  app.use('*', accessLog());
-  app.use('*', function runtimeSnapshot(c, next) {
-    c.set('runtime', options.runtime());
-    return next();
-  });
+  // One Hono middleware for the three (pipeline.ts: each Hono layer is an async step of its own).
+  app.use(
+    '*',
+    pipeline(
+      onError,
+      requestId({ logger: options.logger }),
+      accessLog(),
+      function runtimeSnapshot(c, next) {
+        c.set('runtime', options.runtime());
+        return next();
+      },
+    ),
+  );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   return app;
 }
