@@ -162,7 +162,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const budget = operation && limits.budgetUsd ? limits.budgetUsd : undefined;
     const tokensPerMinute = operation ? limits.tokensPerMinute : undefined;
     // Nothing to count for this request: no store round trip, no lease.
-    if (limits.requestsPerMinute === undefined && tokensPerMinute === undefined && limits.concurrentRequests === undefined && !budget) return next();
+    // Awaited, not returned: an async function that returns a promise adopts it through two more
+    // microtasks and a `then` call (ECMAScript's NewPromiseResolveThenableJob).
+    if (limits.requestsPerMinute === undefined && tokensPerMinute === undefined && limits.concurrentRequests === undefined && !budget) {
+      await next();
+      return;
+    }
 
     const t = now();
     const periods = budgetPeriods(t);

@@ -43,9 +43,21 @@ export function createOpenAIStyleBackend(options: OpenAIStyleBackendOptions): Ba
     return upstream;
   };
 
-  async function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
+  // Not async: the raw path's promise goes back as it is (an async function returning it would adopt
+  // it through two more microtasks); a throw before the call still comes back as a rejection.
+  function chat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
+    const raw = options.raw;
+    if (!raw) return sdkChat(call, ctx);
+    try {
+      const upstreamModel = resolve(call.model);
+      return rawChatCall(raw, { body: chatRequestText(call, upstreamModel), upstreamModel, stream: call.stream, clientWantsUsage: call.clientWantsStreamUsage }, ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async function sdkChat(call: ChatCall, ctx: CallContext): Promise<ChatResult> {
     const upstreamModel = resolve(call.model);
-    if (options.raw) return rawChatCall(options.raw, { body: chatRequestText(call, upstreamModel), upstreamModel, stream: call.stream, clientWantsUsage: call.clientWantsStreamUsage }, ctx);
     const body = chatRequestBody(call, upstreamModel);
     try {
       if (!call.stream) {

@@ -9,6 +9,7 @@ import { APIUserAbortError } from 'openai';
 import { Agent } from 'undici';
 import { GatewayError, upstreamConnectTimeout } from '../../errors.js';
 import type { Cancellation } from '../cancellation.js';
+import type { PollableIterator } from '../../streaming/pollable.js';
 import { isConnectTimeout } from './connect.js';
 
 export interface RawChatOptions {
@@ -30,8 +31,9 @@ export interface UpstreamBody {
   text(): Promise<string>;
   /** The body's buffers as they arrive. Stopping (`return()`) once the whole response has arrived
    * keeps the connection for the next call; stopping before cancels the upstream request. */
-  chunks(): AsyncIterableIterator<Buffer>;
+  chunks(): PollableIterator<Buffer>;
 }
+
 
 export interface RawResponse {
   status: number;
@@ -45,6 +47,8 @@ export interface RawResponse {
 export type RawChat = (options: { upstreamModel: string; body: string; cancel: Cancellation }) => Promise<RawResponse>;
 
 const abortError = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** Buffered body bytes above which the socket is paused until the reader catches up. */
 const HIGH_WATER = 256 * 1024;
@@ -202,14 +206,9 @@ class UpstreamCall implements UpstreamBody {
   /** The next buffer, undefined at the end; throws what broke the body. */
   private async read(): Promise<Buffer | undefined> {
     for (;;) {
-      const chunk = this.queue.shift();
-      if (chunk !== undefined) {
-        this.queued -= chunk.length;
-        if (this.paused && this.queued <= HIGH_WATER / 2) this.resume();
-        return chunk;
-      }
+      const result = this.poll();
+      if (result !== undefined) return result.value;
       if (this.error) throw this.error;
-      if (this.ended) return undefined;
       await this.change();
     }
   }
@@ -227,9 +226,26 @@ class UpstreamCall implements UpstreamBody {
     return (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
   }
 
-  chunks(): AsyncIterableIterator<Buffer> {
+  /** The next buffer or the end, if it has arrived; undefined while the body is still coming (or it broke: next() throws that). */
+  private poll(): IteratorResult<Buffer, undefined> | undefined {
+    const chunk = this.queue.shift();
+    if (chunk !== undefined) {
+      this.queued -= chunk.length;
+      if (this.paused && this.queued <= HIGH_WATER / 2) this.resume();
+      return { done: false, value: chunk };
+    }
+    return this.ended && this.error === undefined ? DONE : undefined;
+  }
+
+  chunks(): PollableIterator<Buffer> {
     let finished = false;
-    const iterator: AsyncIterableIterator<Buffer> = {
+    const iterator: PollableIterator<Buffer> = {
+      poll: () => {
+        if (finished) return DONE;
+        const result = this.poll();
+        if (result?.done) finished = true;
+        return result;
+      },
       next: async () => {
         if (finished) return { done: true, value: undefined };
         const chunk = await this.read().catch((err: unknown) => {
@@ -239,14 +255,15 @@ class UpstreamCall implements UpstreamBody {
         if (chunk === undefined) finished = true;
         return chunk === undefined ? { done: true, value: undefined } : { done: false, value: chunk };
       },
-      return: async () => {
+      // Not async: it does its work at once, and a caller that need not wait for it need not await.
+      return: () => {
         if (!finished) {
           finished = true;
           // Left before the end: cancel the upstream. After it the connection is already back in the pool.
           if (!this.ended) this.cancel(abortError());
           this.queue = [];
         }
-        return { done: true, value: undefined };
+        return Promise.resolve(DONE);
       },
       [Symbol.asyncIterator]: () => iterator,
     };

@@ -6,6 +6,7 @@
 // https://platform.openai.com/docs/api-reference/chat-streaming
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
+import { isPollable } from '../../streaming/pollable.js';
 import { SSEStreamDecoder } from '../../streaming/sse.js';
 import { markLastBatch, type StreamChunk, type Usage } from '../types.js';
 import { gatewayErrorFromBody } from './error.js';
@@ -125,13 +126,15 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
   // one async step per upstream read, not one per event. Like for-await, a stop before the end
   // returns the source.
   const source = options.body[Symbol.asyncIterator]();
+  // A source that says what has arrived (raw.ts) is read without an await while it has something.
+  const pollable = isPollable(source);
   const decoder = new SSEStreamDecoder({ keepBytes: true });
   let sourceDone = false;
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
-        next = await source.next();
+        next = (pollable ? source.poll() : undefined) ?? (await source.next());
       } catch (err) {
         sourceDone = true; // a source that threw is finished; for-await would not return it either
         throw err;
@@ -215,7 +218,8 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
       if (done && !sourceDone) {
         // The end came with this read: let go of the upstream now, so the batch can say it is the last.
         sourceDone = true;
-        await source.return?.()?.catch(noop);
+        if (pollable) void source.return();
+        else await source.return?.()?.catch(noop);
       }
       if (batch.length > 0) yield done ? markLastBatch(batch) : batch;
       if (failure) throw failure;

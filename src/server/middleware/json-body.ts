@@ -164,6 +164,8 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<AppEnv> {
     // gateway checked (a max_tokens under the tenant's ceiling, say); and a name written with an
     // escape could hide from a search of the text (azure/request.ts). See context.ts.
     if (typeof body === 'object' && body !== null && !Array.isArray(body) && ownKeyCount(body) === keysWritten) c.set('bodySource', { body, text });
-    return next();
+    // Awaited, not returned: an async function that returns a promise adopts it through two more
+    // microtasks and a `then` call (ECMAScript's NewPromiseResolveThenableJob).
+    await next();
   };
 }

@@ -12,7 +12,9 @@ export interface ChatRouteDeps extends ExchangeDeps {
 }
 
 export function chatCompletions(deps: ChatRouteDeps): Handler<AppEnv> {
-  return async function chatCompletionsHandler(c) {
+  // Not async: it returns exchange()'s promise as it is (an async function would adopt it through
+  // two more microtasks); a throw before it still reaches Hono's error handler.
+  return function chatCompletionsHandler(c) {
     const body = chatBody(c.get('body'), c.get('runtime').config.server.maxMessages);
     const { facts, decision, backend } = route(c, body);
     const stream = body.stream === true;

@@ -132,6 +132,36 @@ describe('raw pass-through', () => {
     await expect.poll(() => closedEarly, { timeout: 2_000 }).toBe(1);
   });
 
+  it('poll() gives what has arrived without an await, and nothing while the body is still coming', async () => {
+    let finish: (() => void) | undefined;
+    const up = await upstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (req.url?.includes('later')) {
+        res.write('data: 1\n\n');
+        finish = () => res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.end('data: 1\n\ndata: [DONE]\n\n');
+    });
+    const whole = await call(up.url)({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
+    await nextTurn(); // the body and its end, read with the head or just after it
+    const it = whole.body.chunks();
+    const first = it.poll();
+    expect(first?.done).toBe(false);
+    expect(Buffer.from(first!.value!).toString()).toBe('data: 1\n\ndata: [DONE]\n\n');
+    expect(it.poll()).toEqual({ done: true, value: undefined });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+
+    const later = await call(`${up.url}?later`)({ upstreamModel: 'm', body: '{}', cancel: new LazyAbortController() });
+    const lit = later.body.chunks();
+    await expect.poll(() => lit.poll()?.value?.toString()).toBe('data: 1\n\n');
+    expect(lit.poll()).toBeUndefined(); // the rest has not come: next() would wait
+    const pending = lit.next();
+    finish!();
+    expect((await pending).value?.toString()).toBe('data: [DONE]\n\n');
+    expect(lit.poll()).toEqual({ done: true, value: undefined });
+  });
+
   it('an abort while the call waits for a free connection rejects at once and never sends it', async () => {
     let requests = 0;
     let release: (() => void) | undefined;

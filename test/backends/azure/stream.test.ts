@@ -44,6 +44,34 @@ describe('upstreamStream', () => {
     expect(model).toBe('gpt-4o-2024-08-06');
   });
 
+  it('reads a pollable source without awaiting it while it has something, and the same stream comes out', async () => {
+    // A source as raw.ts's chunks(): poll() hands over what has arrived, next() is for waiting.
+    const pieces = [wire.subarray(0, 700), wire.subarray(700)];
+    const calls = { poll: 0, next: 0, return: 0 };
+    let arrived = 1; // the second piece arrives only when next() is asked for it
+    const source = {
+      poll: () => {
+        calls.poll++;
+        if (pieces.length === 0) return { done: true as const, value: undefined };
+        return arrived > 0 ? (arrived--, { done: false as const, value: pieces.shift()! }) : undefined;
+      },
+      next: async () => {
+        calls.next++;
+        arrived++;
+        return { done: false as const, value: pieces.shift()! };
+      },
+      return: () => (calls.return++, Promise.resolve({ done: true as const, value: undefined })),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    const stream = upstreamStream({ body: source, clientWantsUsage: true, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+    let out = '';
+    for await (const batch of stream.batches) for (const chunk of batch) out += sseData(chunk.json);
+    expect(out).toBe(recorded.map(sseData).join(''));
+    expect(calls).toEqual({ poll: 2, next: 1, return: 1 });
+  });
+
   it('keeps the usage chunk when the client asked', async () => {
     const { out, usage } = await run(true);
     expect(out).toBe(recorded.map(sseData).join(''));
