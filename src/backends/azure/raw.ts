@@ -34,7 +34,6 @@ export interface UpstreamBody {
   chunks(): PollableIterator<Buffer>;
 }
 
-
 export interface RawResponse {
   status: number;
   /** The response head as undici read it: name, value, name, value… (names as sent, any case);
