@@ -29,7 +29,10 @@ export function pipeline<E extends Env>(onError: ErrorHandler<E>, ...layers: Mid
     // What the next layer returned: a layer that returns it unchanged passes on a result that is
     // already settled as this function settles it (never a rejection, the errors turned into responses).
     let inner: Promise<void> | undefined;
-    const next = (): Promise<void> => (inner = run(c, i + 1, last) ?? Promise.resolve());
+    const next = (): Promise<void> => {
+      if (inner !== undefined) throw new Error('next() called multiple times');
+      return (inner = run(c, i + 1, last) ?? Promise.resolve());
+    };
     let out: unknown;
     try {
       out = layers[i]!(c, next);

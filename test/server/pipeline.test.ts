@@ -96,6 +96,17 @@ describe('pipeline', () => {
     expect(seen?.message).toBe('kept');
   });
 
+  it('refuses a second next() from one layer, as Hono does', async () => {
+    const twice: MiddlewareHandler = async (_c, next) => {
+      await next();
+      await next();
+    };
+    const handled = { n: 0 };
+    const out = await both([outer, twice], (c) => (handled.n++, c.text('once')));
+    expect(out).toEqual({ status: 418, body: '{"error":{"message":"next() called multiple times"}}', seen: '418' });
+    expect(handled.n).toBe(2); // once per app: Hono's own composition, then the pipeline
+  });
+
   it('refuses to be built without layers or an error handler', () => {
     expect(() => pipeline(onError)).toThrow(/one or more/);
     expect(() => pipeline(undefined as unknown as ErrorHandler, (_c, next) => next())).toThrow(/error handler/);
