@@ -96,6 +96,14 @@ describe('pipeline', () => {
     expect(seen?.message).toBe('kept');
   });
 
+  it('adds no promise of its own for layers that only pass next() on', () => {
+    const after = Promise.resolve();
+    const passOn: MiddlewareHandler = (_c, next) => next();
+    const c = {} as Parameters<MiddlewareHandler>[0];
+    // What Hono's next() returned comes back as it is, through both layers.
+    expect(pipeline(onError, passOn, passOn)(c, () => after)).toBe(after);
+  });
+
   it('refuses a second next() from one layer, as Hono does', async () => {
     const twice: MiddlewareHandler = async (_c, next) => {
       await next();

@@ -202,16 +202,6 @@ class UpstreamCall implements UpstreamBody {
     else this.fail(new GatewayError({ status: 502, message: 'The upstream could not be reached.', code: 'upstream_unreachable', cause: err }));
   }
 
-  /** The next buffer, undefined at the end; throws what broke the body. */
-  private async read(): Promise<Buffer | undefined> {
-    for (;;) {
-      const result = this.poll();
-      if (result !== undefined) return result.value;
-      if (this.error) throw this.error;
-      await this.change();
-    }
-  }
-
   async text(): Promise<string> {
     this.whole = true;
     if (this.paused) this.resume();
@@ -246,13 +236,19 @@ class UpstreamCall implements UpstreamBody {
         return result;
       },
       next: async () => {
-        if (finished) return { done: true, value: undefined };
-        const chunk = await this.read().catch((err: unknown) => {
-          finished = true;
-          throw err;
-        });
-        if (chunk === undefined) finished = true;
-        return chunk === undefined ? { done: true, value: undefined } : { done: false, value: chunk };
+        if (finished) return DONE;
+        for (;;) {
+          const result = this.poll();
+          if (result !== undefined) {
+            if (result.done) finished = true;
+            return result;
+          }
+          if (this.error) {
+            finished = true;
+            throw this.error;
+          }
+          await this.change();
+        }
       },
       // Not async: it does its work at once, and a caller that need not wait for it need not await.
       return: () => {
