@@ -216,7 +216,7 @@ class UpstreamCall implements UpstreamBody {
   }
 
   /** The next buffer or the end, if it has arrived; undefined while the body is still coming (or it broke: next() throws that). */
-  private poll(): IteratorResult<Buffer, undefined> | undefined {
+  private arrived(): IteratorResult<Buffer, undefined> | undefined {
     const chunk = this.queue.shift();
     if (chunk !== undefined) {
       this.queued -= chunk.length;
@@ -231,14 +231,14 @@ class UpstreamCall implements UpstreamBody {
     const iterator: PollableIterator<Buffer> = {
       poll: () => {
         if (finished) return DONE;
-        const result = this.poll();
+        const result = this.arrived();
         if (result?.done) finished = true;
         return result;
       },
       next: async () => {
         if (finished) return DONE;
         for (;;) {
-          const result = this.poll();
+          const result = this.arrived();
           if (result !== undefined) {
             if (result.done) finished = true;
             return result;
