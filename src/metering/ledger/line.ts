@@ -66,15 +66,15 @@ function hasRecordKeys(r: LedgerRecord): boolean {
  * meter's records and not here would send every line the slow way: the tests ask this of them. */
 export const isWrittenByHand = (r: LedgerRecord): boolean => hasRecordShape(r) && hasRecordKeys(r);
 
-/** A string JSON.stringify writes as itself in quotes (printable ASCII but `"` and `\\`): the
- * request id and the time always are, and a loop over their ~30 characters is a fraction of a
- * JSON.stringify call (~1.8 k instructions each, callgrind). */
+/** Printable ASCII but `"` and `\\`: what JSON.stringify writes as itself in quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string JSON.stringify writes as itself in quotes: the request id and the time always are, and
+ * a test of their ~60 characters with one compiled regular expression is a fraction of a
+ * JSON.stringify call (~1.8 k instructions each, callgrind), and half a loop over their characters
+ * (190–231 against 107–112 ns a pair in a micro-benchmark on Node 20). */
 function quoted(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
-  }
-  return `"${s}"`;
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
 /** The record's JSON line (with its "\n"). */
