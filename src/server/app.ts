@@ -7,7 +7,7 @@ import type { AppEnv } from './context.js';
 import { metricsHandler } from './admin.js';
 import { baseApp } from './base-app.js';
 import { methodNotAllowed, onError, onNotFound } from './errors.js';
-import { pipeline } from './pipeline.js';
+import { pipeline, under } from './pipeline.js';
 import { gatewayAuth } from './middleware/auth.js';
 import { corsFromConfig } from './middleware/cors.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -31,7 +31,11 @@ export interface GatewayOptions {
 
 export function createApp(options: GatewayOptions): Hono<AppEnv> {
   if (typeof options.runtime !== 'function') throw new Error('createApp: `runtime` must be a function returning the current Runtime');
-  const app = baseApp(options);
+  // CORS before auth: a browser's preflight carries no key. The /v1 layers run in the base app's one
+  // Hono middleware, after the request id and runtime snapshot (pipeline.ts: `under`).
+  const v1 = [corsFromConfig(), gatewayAuth(), jsonBody({ limits: () => options.runtime().config.server })];
+  if (options.limits) v1.push(options.limits);
+  const app = baseApp({ ...options, layers: [under('/v1', pipeline(onError, ...v1))] });
   app.get('/readyz', async (c) => {
     const runtime = c.get('runtime');
     const checks: Record<string, boolean> = { config: true, backends: runtime.backends.size > 0, ...(await options.readiness?.()) };
@@ -42,10 +46,6 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
   const metrics = metricsHandler(options.meter);
   app.get('/metrics', (c, next) => (c.get('runtime').config.admin.listen ? onNotFound(c) : metrics(c, next)));
 
-  // CORS before auth: a browser's preflight carries no key. One Hono middleware for the four (pipeline.ts).
-  const v1 = [corsFromConfig(), gatewayAuth(), jsonBody({ limits: () => options.runtime().config.server })];
-  if (options.limits) v1.push(options.limits);
-  app.use('/v1/*', pipeline(onError, ...v1));
 
   const deps = { meter: options.meter, openTurn: options.openTurn };
   app.post('/v1/chat/completions', chatCompletions(deps));

@@ -55,3 +55,15 @@ export function pipeline<E extends Env>(onError: ErrorHandler<E>, ...layers: Mid
     return run(c, 0, next) ?? Promise.resolve();
   };
 }
+
+/** A layer run only for `prefix` and the paths below it, as Hono matches `${prefix}/*`; any other
+ * request passes on untouched. For a pipeline's layers that only some routes take (the /v1 ones):
+ * a Hono `use(path)` of their own would be one more async step for every request it matches. */
+export function under<E extends Env>(prefix: string, layer: MiddlewareHandler<E>): MiddlewareHandler<E> {
+  if (!prefix.startsWith('/') || prefix.endsWith('/')) throw new Error(`under: the prefix must start with "/" and not end with one (got ${JSON.stringify(prefix)})`);
+  const below = `${prefix}/`;
+  return function underPrefix(c, next) {
+    const path = c.req.path;
+    return path === prefix || path.startsWith(below) ? layer(c, next) : next();
+  };
+}

@@ -1,6 +1,6 @@
 import { Hono, type ErrorHandler, type Handler, type MiddlewareHandler } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { pipeline } from '../../src/server/pipeline.js';
+import { pipeline, under } from '../../src/server/pipeline.js';
 
 const onError: ErrorHandler = (err, c) => c.json({ error: { message: err.message } }, 418);
 
@@ -118,5 +118,29 @@ describe('pipeline', () => {
   it('refuses to be built without layers or an error handler', () => {
     expect(() => pipeline(onError)).toThrow(/one or more/);
     expect(() => pipeline(undefined as unknown as ErrorHandler, (_c, next) => next())).toThrow(/error handler/);
+  });
+});
+
+describe('under', () => {
+  it("runs its layer for the paths Hono's `/v1/*` matches, and only those", async () => {
+    const mark: MiddlewareHandler = async (c, next) => {
+      await next();
+      c.res.headers.set('x-under', 'yes');
+    };
+    const hono = new Hono();
+    hono.use('/v1/*', mark);
+    const piped = new Hono();
+    piped.use('*', pipeline(onError, under('/v1', mark)));
+    for (const app of [hono, piped]) app.all('*', (c) => c.text('ok'));
+    const paths = ['/v1', '/v1/', '/v1/chat/completions', '/v1x', '/v10/models', '/', '/healthz', '/x/v1/y', '/V1/models'];
+    const marked = async (app: Hono, path: string) => (await app.request(path)).headers.get('x-under') === 'yes';
+    for (const path of paths) expect(await marked(piped, path), path).toBe(await marked(hono, path));
+    expect(await marked(piped, '/v1/models')).toBe(true);
+    expect(await marked(piped, '/v1x')).toBe(false);
+  });
+
+  it('refuses a prefix Hono would not match as `${prefix}/*`', () => {
+    expect(() => under('v1', (_c, next) => next())).toThrow(/prefix/);
+    expect(() => under('/v1/', (_c, next) => next())).toThrow(/prefix/);
   });
 });
