@@ -11,7 +11,6 @@ import { SSEStreamDecoder } from '../../streaming/sse.js';
 import { markLastBatch, type StreamChunk, type Usage } from '../types.js';
 import { gatewayErrorFromBody } from './error.js';
 import { normaliseUsage } from './response.js';
-import { scanUsage } from './usage-scan.js';
 
 export interface UpstreamStreamOptions {
   /** The response body; its chunks are forwarded by reference, so the source must not reuse them. */
@@ -195,15 +194,6 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
           // a 24-event stream cost, callgrind). A usage object that does not parse alone (usage not
           // the last key, or cut) falls back to the whole chunk below.
           if (!clientWantsUsage && keyAt(data, EMPTY_CHOICES) !== -1) {
-            // An object of the usual shape is read in the event's bytes (usage-scan.ts), not parsed,
-            // when its text is one character a byte (then offsets in it are offsets in the bytes).
-            const from = wire === undefined ? 0 : event.start! + 6;
-            const to = wire === undefined ? 0 : event.end! - 2;
-            const scanned = wire !== undefined && to - from === data.length ? scanUsage(wire, from + usageAt, to) : undefined;
-            if (scanned !== undefined) {
-              seen.usage = scanned;
-              continue;
-            }
             const usage = lastValue(data, usageAt);
             if (usage !== undefined) {
               seen.usage = normaliseUsage(usage) ?? seen.usage;
