@@ -46,7 +46,6 @@ export function createApp(options: GatewayOptions): Hono<AppEnv> {
   const metrics = metricsHandler(options.meter);
   app.get('/metrics', (c, next) => (c.get('runtime').config.admin.listen ? onNotFound(c) : metrics(c, next)));
 
-
   const deps = { meter: options.meter, openTurn: options.openTurn };
   app.post('/v1/chat/completions', chatCompletions(deps));
   app.all('/v1/chat/completions', methodNotAllowed('POST'));
