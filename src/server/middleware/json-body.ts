@@ -84,7 +84,7 @@ const EMPTY = new Uint8Array(0);
  * declared (node buffers no more than that for one request; the message's end may be parsed only
  * with the next read). Then one synchronous read() hands the bytes over: no listeners added and
  * removed, no promise (readLimitedNode's way): 0.362 → 0.351 M instructions a streamed request
- * (callgrind, bench/instructions.ts; per function the stream listeners' part, ~7–10 k, in three
+ * (callgrind, bench/instructions.ts; per function the stream listeners' part, 6–10 k, in three
  * pairs). Flowing afterwards, so the end the parser reports is emitted and the request ends and
  * closes as it would have. Over the limit it is refused unread, as readLimitedNode does. */
 export function arrivedBody(incoming: IncomingMessage, limit: number): Uint8Array | undefined {
