@@ -81,8 +81,9 @@ const EMPTY = new Uint8Array(0);
  * usually arrives with its head in one socket read, and node's parser pushes the body into the
  * request as it parses the rest of that read (after the 'request' event, hence the caller's
  * microtask). It is whole when the parser has ended the message, or when it holds the bytes the head
- * declared (node buffers no more than that for one request; the message's end may be parsed only
- * with the next read). Then one synchronous read() hands the bytes over: no listeners added and
+ * declared (node buffers no more than that for one request, and its end comes later: in a scratch
+ * server, with head and body in one write, the request was not yet complete a microtask and a
+ * nextTick after the event, and was by the next setImmediate). Then one synchronous read() hands the bytes over: no listeners added and
  * removed, no promise (readLimitedNode's way): 0.362 → 0.351 M instructions a streamed request
  * (callgrind, bench/instructions.ts; per function the stream listeners' part, 6–10 k, in three
  * pairs). Flowing afterwards, so the end the parser reports is emitted and the request ends and

@@ -22,6 +22,8 @@ afterEach(async () => {
 
 interface Seen {
   arrived: Uint8Array | undefined | Error;
+  /** Bytes left in the request's buffer once arrivedBody returned or threw. */
+  left: number;
   body?: string;
   ended: Promise<void>;
 }
@@ -38,7 +40,7 @@ async function bodyServer(limit: number): Promise<{ port: number; seen: Seen[] }
     } catch (err) {
       arrived = err as Error;
     }
-    const entry: Seen = { arrived, ended };
+    const entry: Seen = { arrived, left: req.readableLength, ended };
     seen.push(entry);
     if (arrived instanceof Error) return res.writeHead(413).end();
     const bytes = arrived ?? (await readLimitedNode(req, limit));
@@ -76,6 +78,7 @@ describe('arrivedBody', () => {
     expect(answer).toMatch(/^HTTP\/1.1 200/);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.arrived).toBeInstanceOf(Uint8Array);
+    expect(seen[0]!.left).toBe(0);
     expect(seen[0]!.body).toBe(BODY);
     await seen[0]!.ended;
   });
@@ -112,6 +115,7 @@ describe('arrivedBody', () => {
     expect(answer).toMatch(/^HTTP\/1.1 413/);
     const err = seen[0]!.arrived;
     expect(isGatewayError(err) && err.status === 413 && err.code === 'request_too_large').toBe(true);
+    expect(seen[0]!.left).toBe(BODY.length);
   });
 
   it('serves requests one after another on a kept-alive socket', async () => {
