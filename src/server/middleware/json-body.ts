@@ -1,5 +1,6 @@
 // Reads a request body once, enforcing the size limit while it streams in (so a chunked body with
-// no Content-Length cannot exceed it either), then parses it as JSON once for every later step.
+// no Content-Length cannot exceed it either) or, when it came whole with its head, before taking it;
+// then parses it as JSON once for every later step.
 import { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
@@ -9,8 +10,10 @@ import type { AppEnv } from '../context.js';
 const tooLarge = (limit: number) =>
   new GatewayError({ status: 413, message: `Request body too large: the limit is ${limit} bytes.`, code: 'request_too_large' });
 
+const EMPTY = new Uint8Array(0);
+
 export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
+  if (!body) return EMPTY;
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = body.getReader();
@@ -75,19 +78,17 @@ export function readLimitedNode(incoming: IncomingMessage, limit: number): Promi
   });
 }
 
-const EMPTY = new Uint8Array(0);
-
 /** The whole body when it is already in the request's buffer, else undefined. A small request
- * usually arrives with its head in one socket read, and node's parser pushes the body into the
- * request as it parses the rest of that read (after the 'request' event, hence the caller's
- * microtask). It is whole when the parser has ended the message, or when it holds the bytes the head
- * declared (node buffers no more than that for one request, and its end comes later: in a scratch
- * server, with head and body in one write, the request was not yet complete a microtask and a
- * nextTick after the event, and was by the next setImmediate). Then one synchronous read() hands the bytes over: no listeners added and
- * removed, no promise (readLimitedNode's way): 0.362 → 0.351 M instructions a streamed request
- * (callgrind, bench/instructions.ts; per function the stream listeners' part, 6–10 k, in three
- * pairs). Flowing afterwards, so the end the parser reports is emitted and the request ends and
- * closes as it would have. Over the limit it is refused unread, as readLimitedNode does. */
+ * usually arrives with its head in one socket read; node's parser emits the request when the head
+ * is parsed and pushes the rest of that read's body right after (hence the caller's microtask). The
+ * body is whole when the parser has ended the message, or when it holds the bytes the head declared:
+ * node buffers no more than that for one request, and ends it later (in a scratch server, head and
+ * body in one write: not complete a microtask and a nextTick after the event, complete by the next
+ * setImmediate). Then one synchronous read() takes it, with no listeners to add and remove and no
+ * promise (readLimitedNode's way): 0.362 → 0.351 M instructions a streamed request (callgrind,
+ * bench/instructions.ts; per function the listeners' part, 6–10 k, in three pairs). The stream is
+ * set flowing afterwards, so the end the parser reports is still emitted. Over the limit the body
+ * is refused unread, as readLimitedNode refuses it. */
 export function arrivedBody(incoming: IncomingMessage, limit: number): Uint8Array | undefined {
   if (!(incoming instanceof IncomingMessage)) return undefined;
   const buffered = incoming.readableLength;
