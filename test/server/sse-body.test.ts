@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { markLastBatch, streamResult, type StreamChunk } from '../../src/backends/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { sseBody, sseWhole, type StreamHooks } from '../../src/server/sse-response.js';
+import { sseData } from '../../src/streaming/sse.js';
 
 const dec = new TextDecoder();
 
@@ -76,6 +77,59 @@ describe('sseBody and the last batch', () => {
     expect(JSON.parse(values[1]!.slice(6)).error.code).toBe('session_store_unavailable');
     expect(values.join('')).not.toContain('[DONE]');
     expect(failing.ends).toEqual([{ ok: false, error: expect.objectContaining({ code: 'session_store_unavailable' }) }]);
+  });
+});
+
+/** Chunks cut out of one upstream read that goes on with `after`, each with its byte range. */
+function fromRead(jsons: string[], after: string): { read: Uint8Array; chunks: StreamChunk[] } {
+  const read = new TextEncoder().encode(jsons.map(sseData).join('') + after);
+  let at = 0;
+  const chunks = jsons.map((json) => {
+    const end = at + Buffer.byteLength(sseData(json));
+    const chunk: StreamChunk = { json, wire: read, wireStart: at, wireEnd: end };
+    at = end;
+    return chunk;
+  });
+  return { read, chunks };
+}
+
+describe('the end in the upstream read', () => {
+  it('sseBody: a last batch whose read goes on with [DONE] is sent with it as one view of the read, in one read', async () => {
+    const { read, chunks } = fromRead(['{"a":1}', '{"b":2}'], 'data: [DONE]\n\n');
+    const { result } = source([markLastBatch(chunks)], 1);
+    const h = hooks();
+    const body = sseBody(result, h.hooks, () => {});
+    const reader = body.getReader();
+    const first = await reader.read();
+    expect(first.value!.buffer).toBe(read.buffer);
+    expect(dec.decode(first.value)).toBe('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
+    expect((await reader.read()).done).toBe(true);
+    expect(h.ends).toEqual([{ ok: true }]);
+  });
+
+  it('sseBody: a read that goes on with anything else gets [DONE] in a read of its own', async () => {
+    const { chunks } = fromRead(['{"a":1}'], 'data: {"dropped":1}\n\n');
+    const values = await readAll(sseBody(source([markLastBatch(chunks)], 1).result, hooks().hooks, () => {}));
+    expect(values).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
+  });
+
+  it('sseWhole: in place when the read goes on with [DONE]; copied when it does not, when it ends too soon, or when the chunks are not one run', async () => {
+    const inPlace = fromRead(['{"a":1}', '{"b":2}'], 'data: [DONE]\n\n');
+    const out = sseWhole(inPlace.chunks, hooks().hooks) as Uint8Array;
+    expect(out.buffer).toBe(inPlace.read.buffer);
+    expect(dec.decode(out)).toBe('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
+
+    const cases = [
+      fromRead(['{"a":1}', '{"b":2}'], 'data: [DONE]\n'), // the read ends inside it
+      fromRead(['{"a":1}', '{"b":2}'], 'data: [DONX]\n\n'),
+      fromRead(['{"a":1}', '{"b":2}'], ''),
+    ];
+    const gap = fromRead(['{"a":1}', '{"skipped":1}', '{"b":2}'], 'data: [DONE]\n\n');
+    for (const chunks of [...cases.map((c) => c.chunks), [gap.chunks[0]!, gap.chunks[2]!], [{ json: '{"a":1}' }, { json: '{"b":2}' }]]) {
+      const copied = sseWhole(chunks, hooks().hooks) as Uint8Array;
+      expect(copied.buffer).not.toBe(chunks[0]!.wire?.buffer);
+      expect(dec.decode(copied)).toBe('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
+    }
   });
 });
 

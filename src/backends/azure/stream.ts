@@ -7,13 +7,14 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
 import { isPollable } from '../../streaming/pollable.js';
-import { SSEStreamDecoder } from '../../streaming/sse.js';
+import { SSEStreamDecoder, type SSEEvent } from '../../streaming/sse.js';
 import { markLastBatch, type StreamChunk, type Usage } from '../types.js';
 import { gatewayErrorFromBody } from './error.js';
 import { normaliseUsage } from './response.js';
 
 export interface UpstreamStreamOptions {
-  /** The response body; its chunks are forwarded by reference, so the source must not reuse them. */
+  /** The response body; its chunks are forwarded by reference, so the source must not reuse them
+   * (and the bytes of the events dropped at the end of the last read are written over: closeUp). */
   body: AsyncIterable<Uint8Array>;
   clientWantsUsage: boolean;
   /** The model we asked for; replaced by the first model name a chunk reports. */
@@ -164,6 +165,7 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
         const data = wire === undefined && event.data.includes('\n') ? event.data.replaceAll('\n', ' ') : event.data;
         if (data === '[DONE]') {
           done = true;
+          closeUp(batch, event);
           break;
         }
         if (data.charCodeAt(0) !== 0x7b /* { */) {
@@ -246,6 +248,22 @@ async function* batches(options: UpstreamStreamOptions, seen: Seen): AsyncGenera
     message: 'The upstream stream ended before it was complete.',
     code: 'upstream_stream_incomplete',
   });
+}
+
+/** `data: [DONE]\n\n`, as a plain event's bytes spell it (sse.ts: one data line, "\n" line ends). */
+const DONE_EVENT_BYTES = 14;
+
+/** Moves the upstream's `[DONE]` event down onto the bytes of the events dropped after the batch's
+ * last chunk in the same read (the usage chunk the client did not ask for), so that the read holds
+ * the answer as the client gets it, `[DONE]` included, in one run: the server then sends a view of
+ * the read instead of copying it into a new buffer to add its own `[DONE]` (sse-response.ts,
+ * sseBytesThenEnd). The dropped events were decoded already, and no chunk holds their bytes (the
+ * batch is the stream's last). */
+function closeUp(batch: readonly StreamChunk[], done: SSEEvent): void {
+  const last = batch[batch.length - 1];
+  const wire = done.bytes;
+  if (last === undefined || wire === undefined || last.wire !== wire || done.end! - done.start! !== DONE_EVENT_BYTES) return;
+  if (last.wireEnd! < done.start!) wire.copyWithin(last.wireEnd!, done.start!, done.end!);
 }
 
 /** Only for the one unterminated last event of a stream: is it whole or cut off? */

@@ -6,7 +6,7 @@ import { endsWithNullUsage, upstreamStream } from '../../../src/backends/azure/s
 import { chatRequestBody } from '../../../src/backends/azure/request.js';
 import { isLastBatch } from '../../../src/backends/types.js';
 import { GatewayError } from '../../../src/errors.js';
-import { sseBytes } from '../../../src/server/sse-response.js';
+import { sseBytes, sseBytesThenEnd } from '../../../src/server/sse-response.js';
 import { sseData } from '../../../src/streaming/sse.js';
 import { logger } from './helpers.js';
 
@@ -268,8 +268,11 @@ describe('endsWithNullUsage', () => {
 });
 
 describe('upstreamStream forwarding the upstream bytes', () => {
-  // The same stream with "\n" line ends, as Azure and OpenAI send it: its plain events are forwarded as bytes.
-  const lf = new TextEncoder().encode(recorded.map(sseData).join('') + 'data: [DONE]\n\n');
+  // The same stream with "\n" line ends, as Azure and OpenAI send it: its plain events are forwarded as
+  // bytes. A new read for each stream: the stream may rewrite the bytes of events it drops (closeUp).
+  const lfText = recorded.map(sseData).join('') + 'data: [DONE]\n\n';
+  const fresh = () => new TextEncoder().encode(lfText);
+  const lf = fresh();
   const dec = new TextDecoder();
 
   async function forwarded(clientWantsUsage: boolean, pieces: Uint8Array[]) {
@@ -280,21 +283,22 @@ describe('upstreamStream forwarding the upstream bytes', () => {
   }
 
   it('one read: the client gets the upstream bytes as they are, up to the unrequested usage chunk, as a view of the read', async () => {
-    const { batches, usage, model } = await forwarded(false, [lf]);
+    const read = fresh();
+    const { batches, usage, model } = await forwarded(false, [read]);
     expect(batches).toHaveLength(1);
     const batch = batches[0]!;
-    expect(batch.every((c) => c.wire === lf)).toBe(true);
+    expect(batch.every((c) => c.wire === read)).toBe(true);
     const out = sseBytes(batch);
-    expect(out.buffer).toBe(lf.buffer);
-    const usageAt = dec.decode(lf).indexOf(`data: ${recorded[4]}`);
-    expect(Buffer.from(out).equals(Buffer.from(lf.subarray(0, Buffer.byteLength(dec.decode(lf).slice(0, usageAt)))))).toBe(true);
+    expect(out.buffer).toBe(read.buffer);
+    const usageAt = lfText.indexOf(`data: ${recorded[4]}`);
+    expect(Buffer.from(out).equals(Buffer.from(lf.subarray(0, Buffer.byteLength(lfText.slice(0, usageAt)))))).toBe(true);
     expect(dec.decode(out)).toBe(recorded.slice(0, 4).map(sseData).join(''));
     expect(usage).toEqual({ input: 176, output: 5, cacheRead: 1024, cacheWrite: 0, reasoning: 0 });
     expect(model).toBe('gpt-4o-2024-08-06');
   });
 
   it('the usage chunk found among chunks whose usage is null (and text that reads "usage": in a string), forwarded when asked', async () => {
-    const { batches, usage } = await forwarded(true, [lf]);
+    const { batches, usage } = await forwarded(true, [fresh()]);
     const chunks = batches.flat();
     expect(chunks.map((c) => c.json)).toEqual(recorded);
     expect(chunks.filter((c) => c.value !== undefined).map((c) => c.json)).toEqual([recorded[4]]);
@@ -315,7 +319,7 @@ describe('upstreamStream forwarding the upstream bytes', () => {
   });
 
   it('byte by byte: the same bytes reach the client', async () => {
-    const pieces = Array.from({ length: lf.length }, (_, i) => lf.slice(i, i + 1));
+    const pieces = Array.from({ length: lf.length }, (_, i) => fresh().slice(i, i + 1));
     const { batches, usage } = await forwarded(true, pieces);
     expect(Buffer.concat(batches.map((b) => sseBytes(b))).equals(Buffer.from(lf.subarray(0, lf.length - 'data: [DONE]\n\n'.length)))).toBe(true);
     expect(usage?.output).toBe(5);
@@ -323,10 +327,58 @@ describe('upstreamStream forwarding the upstream bytes', () => {
 
   it('split into reads of 700 bytes (events torn at read ends): the same bytes reach the client, those of whole events forwarded as they came', async () => {
     const pieces: Uint8Array[] = [];
-    for (let i = 0; i < lf.length; i += 700) pieces.push(lf.slice(i, i + 700));
+    for (let i = 0; i < lf.length; i += 700) pieces.push(fresh().slice(i, i + 700));
     const { batches } = await forwarded(true, pieces);
     expect(dec.decode(Buffer.concat(batches.map((b) => sseBytes(b))))).toBe(recorded.map(sseData).join(''));
     expect(batches.flat().some((c) => c.wire !== undefined)).toBe(true);
+  });
+});
+
+describe('the end of a stream in the upstream read (closeUp)', () => {
+  const text = recorded.map(sseData).join('') + 'data: [DONE]\n\n';
+  const DONE = Buffer.from('data: [DONE]\n\n');
+
+  async function lastBatch(read: Uint8Array, clientWantsUsage: boolean) {
+    const stream = upstreamStream({ body: (async function* () { yield read; })(), clientWantsUsage, upstreamModel: 'dep', cancel: { aborted: false }, logger });
+    const batches = [];
+    for await (const batch of stream.batches) batches.push(batch);
+    expect(batches).toHaveLength(1);
+    expect(isLastBatch(batches[0]!)).toBe(true);
+    return batches[0]!;
+  }
+
+  it('the usage chunk not asked for: [DONE] is moved onto its bytes, and the answer and its end go out as one view of the read', async () => {
+    const read = new TextEncoder().encode(text);
+    const batch = await lastBatch(read, false);
+    const out = sseBytesThenEnd(batch, DONE);
+    expect(out.buffer).toBe(read.buffer);
+    expect(out.byteOffset).toBe(0);
+    expect(new TextDecoder().decode(out)).toBe(recorded.slice(0, 4).map(sseData).join('') + 'data: [DONE]\n\n');
+    // The chunks passed on still read as they came.
+    expect(new TextDecoder().decode(sseBytes(batch))).toBe(recorded.slice(0, 4).map(sseData).join(''));
+  });
+
+  it('the usage chunk asked for: the read is left as it came, and sent as it came', async () => {
+    const read = new TextEncoder().encode(text);
+    const batch = await lastBatch(read, true);
+    expect(new TextDecoder().decode(read)).toBe(text);
+    const out = sseBytesThenEnd(batch, DONE);
+    expect(out.buffer).toBe(read.buffer);
+    expect(new TextDecoder().decode(out)).toBe(text);
+  });
+
+  it('an end other than the bytes that follow (the error event), or a [DONE] not on the plain path, is copied after the chunks', async () => {
+    const error = Buffer.from('data: {"error":{"message":"x"}}\n\n');
+    const read = new TextEncoder().encode(text);
+    const batch = await lastBatch(read, false);
+    const out = sseBytesThenEnd(batch, error);
+    expect(out.buffer).not.toBe(read.buffer);
+    expect(new TextDecoder().decode(out)).toBe(recorded.slice(0, 4).map(sseData).join('') + error.toString());
+    // "\r\n" line ends: [DONE] is not a plain event, nothing is moved, and the answer is the same.
+    const crlf = new TextEncoder().encode(text.replaceAll('\n', '\r\n'));
+    const crlfBatch = await lastBatch(crlf, false);
+    expect(new TextDecoder().decode(crlf)).toBe(text.replaceAll('\n', '\r\n'));
+    expect(new TextDecoder().decode(sseBytesThenEnd(crlfBatch, DONE))).toBe(recorded.slice(0, 4).map(sseData).join('') + 'data: [DONE]\n\n');
   });
 });
 
