@@ -259,11 +259,12 @@ const DONE_EVENT_BYTES = 14;
  * the read instead of copying it into a new buffer to add its own `[DONE]` (sse-response.ts,
  * sseBytesThenEnd). The dropped events were decoded already, and no chunk holds their bytes (the
  * batch is the stream's last). */
-function closeUp(batch: readonly StreamChunk[], done: SSEEvent): void {
+function closeUp(batch: readonly StreamChunk[], doneEvent: SSEEvent): void {
   const last = batch[batch.length - 1];
-  const wire = done.bytes;
-  if (last === undefined || wire === undefined || last.wire !== wire || done.end! - done.start! !== DONE_EVENT_BYTES) return;
-  if (last.wireEnd! < done.start!) wire.copyWithin(last.wireEnd!, done.start!, done.end!);
+  const wire = doneEvent.bytes;
+  const { start, end } = doneEvent;
+  if (last === undefined || wire === undefined || last.wire !== wire || end! - start! !== DONE_EVENT_BYTES) return;
+  if (last.wireEnd! < start!) wire.copyWithin(last.wireEnd!, start!, end!);
 }
 
 /** Only for the one unterminated last event of a stream: is it whole or cut off? */

@@ -269,7 +269,8 @@ describe('endsWithNullUsage', () => {
 
 describe('upstreamStream forwarding the upstream bytes', () => {
   // The same stream with "\n" line ends, as Azure and OpenAI send it: its plain events are forwarded as
-  // bytes. A new read for each stream: the stream may rewrite the bytes of events it drops (closeUp).
+  // bytes. Each stream gets reads of its own (fresh(), or slices, which copy): it may rewrite the bytes
+  // of the events it drops (closeUp).
   const lfText = recorded.map(sseData).join('') + 'data: [DONE]\n\n';
   const fresh = () => new TextEncoder().encode(lfText);
   const lf = fresh();
@@ -319,7 +320,7 @@ describe('upstreamStream forwarding the upstream bytes', () => {
   });
 
   it('byte by byte: the same bytes reach the client', async () => {
-    const pieces = Array.from({ length: lf.length }, (_, i) => fresh().slice(i, i + 1));
+    const pieces = Array.from({ length: lf.length }, (_, i) => lf.slice(i, i + 1));
     const { batches, usage } = await forwarded(true, pieces);
     expect(Buffer.concat(batches.map((b) => sseBytes(b))).equals(Buffer.from(lf.subarray(0, lf.length - 'data: [DONE]\n\n'.length)))).toBe(true);
     expect(usage?.output).toBe(5);
@@ -327,7 +328,7 @@ describe('upstreamStream forwarding the upstream bytes', () => {
 
   it('split into reads of 700 bytes (events torn at read ends): the same bytes reach the client, those of whole events forwarded as they came', async () => {
     const pieces: Uint8Array[] = [];
-    for (let i = 0; i < lf.length; i += 700) pieces.push(fresh().slice(i, i + 700));
+    for (let i = 0; i < lf.length; i += 700) pieces.push(lf.slice(i, i + 700));
     const { batches } = await forwarded(true, pieces);
     expect(dec.decode(Buffer.concat(batches.map((b) => sseBytes(b))))).toBe(recorded.map(sseData).join(''));
     expect(batches.flat().some((c) => c.wire !== undefined)).toBe(true);
