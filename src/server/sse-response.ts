@@ -154,15 +154,16 @@ class SseSource {
       // batch is otherwise a view of the upstream's read), and with it the equal-load streamed p99
       // went 12–15 → 17–53 ms (alternating with the build before; the cause was not traced). Both
       // writes fall in one tick, so node's http sends them in one socket write anyway (strace).
-      // When the read holds the end right after the batch (inPlace), both go as one view of it.
+      // When the read holds the end right after the batch (endInPlace), both go as one view of it.
+      const bytes = sseBytes(next.value);
       if (isLastBatch(next.value)) {
         const finished = this.finish();
         const end = finished instanceof Uint8Array ? finished : await finished;
-        const whole = inPlace(next.value, end);
+        const whole = endInPlace(bytes, next.value, end);
         if (whole !== undefined) return { done: false, value: whole };
         this.tail = end;
       }
-      return { done: false, value: sseBytes(next.value) };
+      return { done: false, value: bytes };
     } catch (err) {
       // Cancelled while waiting: the client is gone and its end was reported.
       if (this.ended) return this.close();
@@ -235,29 +236,27 @@ export function sseBytes(batch: readonly StreamChunk[]): Uint8Array {
 /** A stream's last batch as SSE bytes followed by its end (`[DONE]` or the error event): in place
  * when the upstream's read holds them so, else copied into one new buffer. */
 export function sseBytesThenEnd(batch: readonly StreamChunk[], end: Uint8Array): Uint8Array {
-  return inPlace(batch, end) ?? Buffer.concat([sseBytes(batch), end]);
+  const body = sseBytes(batch);
+  return endInPlace(body, batch, end) ?? Buffer.concat([body, end]);
 }
 
-/** The batch and then `end` as one view of the upstream's read, when the batch is one run of that
- * read and `end`'s bytes follow it there (the Azure translator moves the upstream's `[DONE]` next to
- * the last chunk it passes on, stream.ts closeUp); else undefined. Only bytes are compared, within
- * the chunk the upstream delivered: whatever put them there, the client gets what it would have.
- * Why: a buffer over 4 KB is not taken from Node's pool but allocated on its own, and a new one of
- * the ~6 KB answer took ~4.5–5.4 µs on the fourteenth machine (a loop of Buffer.concat against
- * 0.17 µs for copying the bytes alone; README, Performance). */
-function inPlace(batch: readonly StreamChunk[], end: Uint8Array): Uint8Array | undefined {
-  const wire = batch[0]?.wire;
-  if (wire === undefined) return undefined;
-  const start = batch[0]!.wireStart!;
-  let at = start;
-  for (let i = 0; i < batch.length; i++) {
-    const chunk = batch[i]!;
-    if (chunk.wire !== wire || chunk.wireStart !== at) return undefined;
-    at = chunk.wireEnd!;
-  }
-  if (at + end.length > wire.length) return undefined;
+/** `body` (sseBytes of `batch`) and then `end` as one view of the upstream's read, when `body` is a
+ * view of that read ending where the batch's last chunk ends there (sseBytes made it one run of one
+ * read: a copy could not lie inside the read's bytes) and `end`'s bytes follow it in the read (the
+ * Azure translator moves the upstream's `[DONE]` next to the last chunk it passes on, stream.ts
+ * closeUp); else undefined. Only bytes are compared, within the chunk the upstream delivered: whatever
+ * put them there, the client gets what it would have. Why: a buffer over 4 KB is not taken from
+ * Node's pool but allocated on its own, and a new one of the ~6 KB answer took ~4.5–5.4 µs on the
+ * fourteenth machine (a loop of Buffer.concat against 0.17 µs for copying the bytes alone; README,
+ * Performance). */
+function endInPlace(body: Uint8Array, batch: readonly StreamChunk[], end: Uint8Array): Uint8Array | undefined {
+  const last = batch[batch.length - 1];
+  const wire = last?.wire;
+  if (wire === undefined || body.buffer !== wire.buffer) return undefined;
+  const at = last!.wireEnd!;
+  if (body.byteOffset + body.byteLength !== wire.byteOffset + at || at + end.length > wire.length) return undefined;
   for (let i = 0; i < end.length; i++) if (wire[at + i] !== end[i]) return undefined;
-  return wire.subarray(start, at + end.length);
+  return wire.subarray(at - body.byteLength, at + end.length);
 }
 
 /** Lets the response head go out with the first body bytes, in one socket write: the node adapter

@@ -124,6 +124,12 @@ describe('the end in the upstream read', () => {
       fromRead(['{"a":1}', '{"b":2}'], 'data: [DONX]\n\n'),
       fromRead(['{"a":1}', '{"b":2}'], ''),
     ];
+    // A read in Node's shared pool (Buffer.from), after an encoded chunk: the copy sseBytes makes may be
+    // in the same pool, and is still not mistaken for a view of the read.
+    const pooled = Buffer.from('data: {"b":2}\n\ndata: [DONE]\n\n');
+    const pooledChunk: StreamChunk = { json: '{"b":2}', wire: pooled, wireStart: 0, wireEnd: 'data: {"b":2}\n\n'.length };
+    const pooledOut = sseWhole([{ json: '{"a":1}' }, pooledChunk], hooks().hooks) as Uint8Array;
+    expect(dec.decode(pooledOut)).toBe('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
     const gap = fromRead(['{"a":1}', '{"skipped":1}', '{"b":2}'], 'data: [DONE]\n\n');
     for (const chunks of [...cases.map((c) => c.chunks), [gap.chunks[0]!, gap.chunks[2]!], [{ json: '{"a":1}' }, { json: '{"b":2}' }]]) {
       const copied = sseWhole(chunks, hooks().hooks) as Uint8Array;
