@@ -19,7 +19,6 @@
 //   --node-flags none run the gateway on Node's default heap settings instead of its tuned V8 flags
 //                     (src/cli/node-flags.ts); the proxies always run on Node's defaults
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +26,7 @@ import { Redis } from 'ioredis';
 import { ROOT, freePort, runChildJson, startChild, startGatewayChild, type Child } from './children.js';
 import { API_VERSION, AZURE_KEY, BENCH_KEY, DEPLOYMENT, benchConfigYaml } from './config.js';
 import { historyCpu } from './history-cpu.js';
-import { fixedRate, quantile, type LatencyNumbers } from './latency.js';
+import type { EqualLoadResult, EqualLoadSpec } from './equal-load.js';
 import { load, median, type RunNumbers } from './load.js';
 import { signedConverse } from './sign.js';
 import { soak } from './soak.js';
@@ -69,6 +68,14 @@ const ROUNDS = Number(values.rounds);
 const LATENCY_ROUNDS = Number(values['latency-rounds']);
 const LATENCY_WINDOW_S = Number(values['latency-window']);
 const DURATION = Number(values.duration);
+/** The equal-load client's V8 heap: a young generation of at most 8 MB a semi-space (Node's default
+ * is 16). V8 starts marking the old generation when the room left under its limit is less than the
+ * young generation's capacity (heap.cc, IncrementalMarkingLimitReached); the client keeps ~10 MB
+ * live, so with Node's default it fell into phases of a mark-compact after almost every scavenge,
+ * 6–9 a second, and every system's window p99 rose from ~4 to ~10–14 ms. Runs of the client in a
+ * process of its own, 20 windows per system (2026-11-27, fifteenth machine): with the default, such
+ * phases in 5 of 7; with 8 MB, in 1 of 15. What is left is reported per system (equal-load.ts). */
+const EQUAL_LOAD_CLIENT_FLAGS = ['--max-semi-space-size=8'];
 /** The unmeasured run before the equal-load latency runs. */
 const SETTLE_S = 2;
 const CONNECTIONS = Number(values.connections);
@@ -102,9 +109,6 @@ interface Scenario {
   latencyAtEqualLoad?: boolean;
 }
 
-/** One system at the equal load: medians over its windows, and the p99 of all their requests. */
-type EqualLoadNumbers = Omit<LatencyNumbers, 'sorted'> & { pooledP99: number; windowP99s: number[] };
-
 interface ScenarioResult {
   name: string;
   note: string;
@@ -112,7 +116,7 @@ interface ScenarioResult {
   baseline: RunNumbers & { runs: RunNumbers[] };
   ratio: { rps: number; p50: number; p99: number; cpuPerRequest?: number | undefined };
   /** Latency of both at one fixed offered load (half the gateway's saturated rate), open-loop. */
-  equalLoad?: { rate: number; gateway: EqualLoadNumbers; baseline: EqualLoadNumbers; ratio: { p50: number; p99: number; pooledP99: number } } | undefined;
+  equalLoad?: EqualLoadResult | undefined;
 }
 
 const summarise = (runs: RunNumbers[]): RunNumbers & { runs: RunNumbers[] } => ({
@@ -153,48 +157,18 @@ async function compare(s: Scenario): Promise<ScenarioResult> {
 }
 
 /** Both systems at the same fixed rate in LATENCY_ROUNDS short windows each, alternating A B B A,
- * each over its own kept pool of sockets; the p99 compared is the median of the windows' p99s, and
- * the p99 of all the windows' requests together is reported next to it. */
-async function latencyAtEqualLoad(s: Scenario, rate: number): Promise<NonNullable<ScenarioResult['equalLoad']>> {
-  const g: LatencyNumbers[] = [];
-  const b: LatencyNumbers[] = [];
-  const gatewayPool = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const baselinePool = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const fixed = async (o: Parameters<typeof load>[0], agent: Agent, durationS = LATENCY_WINDOW_S) =>
-    fixedRate({ url: o.url, headers: o.headers ?? {}, body: o.body ?? '', rate, durationS, connections: CONNECTIONS, agent });
-  const gateway = async () => g.push(await fixed(s.gateway(), gatewayPool));
-  const baseline = async () => b.push(await fixed(await s.baseline(), baselinePool));
-  try {
-    // One unmeasured run of each first, at the same rate; it also opens each pool's sockets. Right
-    // after the saturated runs the system measured first is slower for a second or two (measured:
-    // the gateway at 100 % CPU and a p50 of 3–40 ms for ~1.5 s where it later needs ~60 % and 1.8
-    // ms), so without it the first round measures the aftermath of the last load rather than the
-    // offered one.
-    await fixed(s.gateway(), gatewayPool, SETTLE_S);
-    await fixed(await s.baseline(), baselinePool, SETTLE_S);
-    for (let round = 0; round < LATENCY_ROUNDS; round++) {
-      if (round % 2 === 0) await gateway().then(baseline);
-      else await baseline().then(gateway);
-    }
-  } finally {
-    gatewayPool.destroy();
-    baselinePool.destroy();
-  }
-  const w = (xs: LatencyNumbers[]) => xs.map((x) => x.p99.toFixed(1)).join(' ');
-  log(`  ${s.name} at ${rate} req/s, ${LATENCY_ROUNDS} windows of ${LATENCY_WINDOW_S} s each: window p99s gateway ${w(g)} | proxy ${w(b)} ms`);
-  const pick = (xs: LatencyNumbers[]): EqualLoadNumbers => ({
-    rate,
-    requests: xs.reduce((n, x) => n + x.requests, 0),
-    failures: xs.reduce((n, x) => n + x.failures, 0),
-    p50: median(xs.map((x) => x.p50)),
-    p90: median(xs.map((x) => x.p90)),
-    p99: median(xs.map((x) => x.p99)),
-    pooledP99: quantile(xs.flatMap((x) => x.sorted).sort((a, c) => a - c), 0.99),
-    windowP99s: xs.map((x) => x.p99),
-  });
-  const gw = pick(g);
-  const px = pick(b);
-  return { rate, gateway: gw, baseline: px, ratio: { p50: gw.p50 / px.p50, p99: gw.p99 / px.p99, pooledP99: gw.pooledP99 / px.pooledP99 } };
+ * each over its own kept pool of sockets, from a process of its own (equal-load.ts: this one's heap,
+ * after the autocannon rounds, made the client stall); the p99 compared is the median of the
+ * windows' p99s, and the p99 of all the windows' requests together is reported next to it. */
+async function latencyAtEqualLoad(s: Scenario, rate: number): Promise<EqualLoadResult> {
+  const target = (o: Parameters<typeof load>[0]) => ({ url: o.url, headers: o.headers ?? {}, body: o.body ?? '' });
+  const spec: EqualLoadSpec = { rate, windows: LATENCY_ROUNDS, windowS: LATENCY_WINDOW_S, settleS: SETTLE_S, connections: CONNECTIONS, gateway: target(s.gateway()), baseline: target(await s.baseline()) };
+  const result = await runChildJson<EqualLoadResult>('equal-load.ts', [JSON.stringify(spec)], EQUAL_LOAD_CLIENT_FLAGS);
+  const w = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
+  const c = (x: EqualLoadResult['client']['gateway']) => `${x.majorGcs} major GCs (${x.majorGcMs} ms), longest loop delay ${x.maxLoopDelayMs} ms`;
+  log(`  ${s.name} at ${rate} req/s, ${LATENCY_ROUNDS} windows of ${LATENCY_WINDOW_S} s each: window p99s gateway ${w(result.gateway.windowP99s)} | proxy ${w(result.baseline.windowP99s)} ms`);
+  log(`    the client's own stalls: in the gateway's windows ${c(result.client.gateway)}; in the proxy's ${c(result.client.baseline)}`);
+  return result;
 }
 
 const chatBody = (stream: boolean, paced = false) =>
