@@ -22,7 +22,21 @@
 // streamed request was no worse without it (88 and 104 µs against 94 and 106, alternating).
 // Measured 2026-11-27 (README, Performance).
 // https://v8.dev/blog/allocation-sites (pretenuring from allocation-site feedback)
-export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64', '--no-allocation-site-pretenuring'] as const;
+//
+// --heap-growing-percent=100: after each full GC, V8 sets the old generation's limit at twice what
+// survived (instead of its own, smaller, factor). V8 starts marking the old generation once the room
+// left under that limit is less than the young generation's capacity (heap.cc,
+// IncrementalMarkingLimitReached), and a 64 MB semi-space makes that capacity large: with ~31 MB live
+// and the default factor the limit was ~100 MB, marking started with ~70 MB of room, and under a
+// steady streamed load the gateway ran a mark-compact every 2–8 s. Each stalled the event loop for
+// ~15–20 ms (a 4–8 ms pause plus ~10 ms of marking steps), and a 1 s window of the equal-load latency
+// benchmark that held one had a p99 of 17–54 ms against ~4.5 without (2026-11-27, fifteenth machine:
+// V8's trace matched with the windows; with --max-semi-space-size=32 instead, 9 of 60 windows held
+// one). With the limit at twice the live heap, 2 of 60 windows held one, and the gateway's median
+// window p99 went from 12–19 ms to 4.4–5.2 against the proxy's 3.5–4.2. The cost is an old
+// generation that grows to ~2× its live size (~60 MB here) between full GCs.
+// https://v8.dev/blog/concurrent-marking (when V8 marks)
+export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'] as const;
 
 const flagName = (arg: string) => arg.split('=')[0]!.replace(/_/g, '-');
 

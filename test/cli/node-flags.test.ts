@@ -7,10 +7,10 @@ import { GATEWAY_NODE_FLAGS, missingNodeFlags, warnMissingNodeFlags } from '../.
 describe('missingNodeFlags', () => {
   it('finds the flags by name on the command line or in NODE_OPTIONS, whatever their value or spelling', () => {
     expect(missingNodeFlags([], '')).toEqual([...GATEWAY_NODE_FLAGS]);
-    expect(missingNodeFlags(['--max-semi-space-size=32', '--no-allocation-site-pretenuring'], '')).toEqual([]);
-    expect(missingNodeFlags(['--import', 'tsx'], '--max_semi_space_size=64  --trace-gc --no_allocation_site_pretenuring')).toEqual([]);
-    expect(missingNodeFlags(['--max-semi-space-size=32'], '--trace-gc')).toEqual(['--no-allocation-site-pretenuring']);
-    expect(missingNodeFlags(['--max-old-space-size=4096'], '--trace-gc')).toEqual(['--max-semi-space-size=64', '--no-allocation-site-pretenuring']);
+    expect(missingNodeFlags(['--max-semi-space-size=32', '--no-allocation-site-pretenuring', '--heap-growing-percent=50'], '')).toEqual([]);
+    expect(missingNodeFlags(['--import', 'tsx'], '--max_semi_space_size=64  --trace-gc --no_allocation_site_pretenuring --heap_growing_percent=100')).toEqual([]);
+    expect(missingNodeFlags(['--max-semi-space-size=32', '--heap-growing-percent=100'], '--trace-gc')).toEqual(['--no-allocation-site-pretenuring']);
+    expect(missingNodeFlags(['--max-old-space-size=4096'], '--trace-gc')).toEqual(['--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--heap-growing-percent=100']);
     expect(missingNodeFlags([...GATEWAY_NODE_FLAGS], '')).toEqual([]);
   });
 

@@ -68,6 +68,6 @@ metering: { ledger: { type: jsonl, dir: "${join(dir, 'ledger')}" } }
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ status: 200, backend: 'azure', stream: true });
     // Started without the tuned V8 flags: serve says so, once (src/cli/node-flags.ts).
-    expect(serve.output().match(/running without --max-semi-space-size=64 --no-allocation-site-pretenuring;/g)).toHaveLength(1);
+    expect(serve.output().match(/running without --max-semi-space-size=64 --no-allocation-site-pretenuring --heap-growing-percent=100;/g)).toHaveLength(1);
   });
 });
