@@ -27,14 +27,16 @@
 // survived (instead of its own, smaller, factor). V8 starts marking the old generation once the room
 // left under that limit is less than the young generation's capacity (heap.cc,
 // IncrementalMarkingLimitReached), and a 64 MB semi-space makes that capacity large: with ~31 MB live
-// and the default factor the limit was ~100 MB, marking started with ~70 MB of room, and under a
-// steady streamed load the gateway ran a mark-compact every 2–8 s. Each stalled the event loop for
-// ~15–20 ms (a 4–8 ms pause plus ~10 ms of marking steps), and a 1 s window of the equal-load latency
-// benchmark that held one had a p99 of 17–54 ms against ~4.5 without (2026-11-27, fifteenth machine:
-// V8's trace matched with the windows; with --max-semi-space-size=32 instead, 9 of 60 windows held
-// one). With the limit at twice the live heap, 2 of 60 windows held one, and the gateway's median
-// window p99 went from 12–19 ms to 4.4–5.2 against the proxy's 3.5–4.2. The cost is an old
-// generation that grows to ~2× its live size (~60 MB here) between full GCs.
+// and the default factor the limit was ~100 MB, marking started with ~70 MB of room, and under the
+// streamed equal load the gateway ran a mark-compact every 0.4–4 s, about one a second of load. Each
+// held the event loop for a 2–7 ms pause plus 2–14 ms of marking steps, and a 1 s window of the
+// equal-load benchmark that held one had a p99 of 17–54 ms against ~4.7 without (2026-11-27,
+// fifteenth machine: V8's trace matched with the windows' times; --max-semi-space-size=32 instead
+// left one every ~8 s, in 9 of 60 windows). With the limit at twice the live heap, 2 of 60 windows
+// held one. The gateway's median window p99 against the proxy's, in runs of 20 windows each: 4.7 / 3.4,
+// 19.5 / 3.7, 18.9 / 3.8, 4.9 / 3.9, 17.7 / 3.7, 17.2 / 4.4, 12.1 / 3.8 and 18.3 / 3.7 ms before;
+// 4.4 / 3.5, 4.5 / 3.8 and 5.2 / 4.2 with it. The cost is an old generation that grows to ~2× its
+// live size between full GCs.
 // https://v8.dev/blog/concurrent-marking (when V8 marks)
 export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'] as const;
 
