@@ -33,10 +33,11 @@
 // equal-load benchmark that held one had a p99 of 17–54 ms against ~4.7 without (2026-11-27,
 // fifteenth machine: V8's trace matched with the windows' times; --max-semi-space-size=32 instead
 // left one every ~8 s, in 9 of 60 windows). With the limit at twice the live heap, 2 of 60 windows
-// held one. The gateway's median window p99 against the proxy's, in runs of 20 windows each: 4.7 / 3.4,
-// 19.5 / 3.7, 18.9 / 3.8, 4.9 / 3.9, 17.7 / 3.7, 17.2 / 4.4, 12.1 / 3.8 and 18.3 / 3.7 ms before;
-// 4.4 / 3.5, 4.5 / 3.8 and 5.2 / 4.2 with it. The cost is an old generation that grows to ~2× its
-// live size between full GCs.
+// held one. The gateway's median window p99 against the proxy's, in runs of 20 windows each, before:
+// 4.7 / 3.4, 19.5 / 3.7, 18.9 / 3.8, 4.9 / 3.9, 17.7 / 3.7, 17.2 / 4.4, 12.1 / 3.8 and 18.3 / 3.7 ms
+// (and 58.7 / 12.0 in a run whose client had 7 mark-compacts of its own); with it: 4.4 / 3.5,
+// 4.5 / 3.8 and 5.2 / 4.2. The cost is an old generation that grows to ~2× its live size between
+// full GCs.
 // https://v8.dev/blog/concurrent-marking (when V8 marks)
 export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'] as const;
 
