@@ -37,7 +37,9 @@
 // 4.7 / 3.4, 19.5 / 3.7, 18.9 / 3.8, 4.9 / 3.9, 17.7 / 3.7, 17.2 / 4.4, 12.1 / 3.8 and 18.3 / 3.7 ms
 // (and 58.7 / 12.0 in a run whose client had 7 mark-compacts of its own); with it: 4.4 / 3.5,
 // 4.5 / 3.8 and 5.2 / 4.2. The cost is an old generation that grows to ~2× its live size between
-// full GCs.
+// full GCs. A fresh gateway under a 10-minute streamed soak held about the same RSS as with the old
+// flags; one that had run the whole benchmark first moved between 391 and 581 MiB, and the old flags
+// were not measured that way (README, Performance).
 // https://v8.dev/blog/concurrent-marking (when V8 marks)
 export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'] as const;
 
