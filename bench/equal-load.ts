@@ -52,6 +52,8 @@ export interface EqualLoadResult {
   client: { gateway: ClientStalls; baseline: ClientStalls };
 }
 
+/** Mark-compacts since the window began. The observer hears of a GC a little after it (entries are
+ * delivered in a later turn), so one at the very end of a window may count in the next. */
 const majorGcs: number[] = [];
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs.push(entry.duration);
@@ -104,13 +106,13 @@ export async function equalLoad(spec: EqualLoadSpec): Promise<EqualLoadResult> {
   });
   const gateway = pick(windows.gateway);
   const baseline = pick(windows.baseline);
-  const round = (s: ClientStalls): ClientStalls => ({ majorGcs: s.majorGcs, majorGcMs: Math.round(s.majorGcMs * 10) / 10, maxLoopDelayMs: Math.round(s.maxLoopDelayMs * 10) / 10 });
+  const rounded = (s: ClientStalls): ClientStalls => ({ majorGcs: s.majorGcs, majorGcMs: Math.round(s.majorGcMs * 10) / 10, maxLoopDelayMs: Math.round(s.maxLoopDelayMs * 10) / 10 });
   return {
     rate: spec.rate,
     gateway,
     baseline,
     ratio: { p50: gateway.p50 / baseline.p50, p99: gateway.p99 / baseline.p99, pooledP99: gateway.pooledP99 / baseline.pooledP99 },
-    client: { gateway: round(stalls.gateway), baseline: round(stalls.baseline) },
+    client: { gateway: rounded(stalls.gateway), baseline: rounded(stalls.baseline) },
   };
 }
 
