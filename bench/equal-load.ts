@@ -12,8 +12,7 @@
 // Usage (a child of run.ts): `equal-load.ts '<json of EqualLoadSpec>'`; prints one JSON line.
 import { Agent } from 'node:http';
 import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
-import { fixedRate, quantile, type LatencyNumbers } from './latency.js';
-import { median } from './load.js';
+import { fixedRate, median, quantile, type LatencyNumbers } from './latency.js';
 
 export interface EqualLoadTarget {
   url: string;

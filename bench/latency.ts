@@ -35,6 +35,12 @@ export interface LatencyNumbers {
   sorted: number[];
 }
 
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 export const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 export async function fixedRate(o: FixedRateOptions): Promise<LatencyNumbers> {

@@ -74,8 +74,5 @@ export async function load(o: LoadOptions): Promise<RunNumbers> {
   };
 }
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+// The median lives with the latency code, which the equal-load client loads without autocannon.
+export { median } from './latency.js';

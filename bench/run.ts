@@ -69,9 +69,9 @@ const LATENCY_ROUNDS = Number(values['latency-rounds']);
 const LATENCY_WINDOW_S = Number(values['latency-window']);
 const DURATION = Number(values.duration);
 /** The equal-load client's V8 heap: a young generation of at most 8 MB a semi-space (Node's default
- * is 16). V8 starts marking the old generation when the room left under its limit is less than the
- * young generation's capacity (heap.cc, IncrementalMarkingLimitReached); the client keeps ~10 MB
- * live, so with Node's default it fell into phases of a mark-compact after almost every scavenge,
+ * is 16). V8 starts marking the old generation when the room left under its limit comes down to
+ * about the young generation's capacity (heap.cc, IncrementalMarkingLimitReached); the client keeps
+ * ~10 MB live, so with Node's default it fell into phases of a mark-compact after almost every scavenge,
  * 6–9 a second, and every system's window p99 rose from ~4 to ~10–14 ms. Runs of the client in a
  * process of its own, 20 windows per system (2026-11-27, fifteenth machine): with the default, such
  * phases in 5 of 7; with 8 MB, in 1 of 15. What is left is reported per system (equal-load.ts). */

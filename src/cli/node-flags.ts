@@ -25,8 +25,9 @@
 //
 // --heap-growing-percent=100: after each full GC, V8 sets the old generation's limit at twice what
 // survived (instead of its own, smaller, factor). V8 starts marking the old generation once the room
-// left under that limit is less than the young generation's capacity (heap.cc,
-// IncrementalMarkingLimitReached), and a 64 MB semi-space makes that capacity large: with ~31 MB live
+// left under that limit comes down to about the young generation's capacity (heap.cc,
+// IncrementalMarkingLimitReached; in the traces here marking began with 70–72 MB of room under a
+// 64 MB semi-space, 36–37 MB under 32 MB), and a 64 MB semi-space makes that capacity large: with ~31 MB live
 // and the default factor the limit was ~100 MB, marking started with ~70 MB of room, and under the
 // streamed equal load the gateway ran a mark-compact every 0.4–4 s, about one a second of load. Each
 // held the event loop for a 2–7 ms pause plus 2–14 ms of marking steps, and a 1 s window of the
